@@ -1,0 +1,16 @@
+import reflex as rx
+
+from saas_panel.config import get_settings
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="saas_panel",
+    db_url=settings.db_url,
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium", has_background=True))],
+    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+)

@@ -1,0 +1,47 @@
+"""Every setting in one place, read from the environment (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'data' / 'saas_control_panel.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = field(default_factory=lambda: os.environ.get("REFLEX_DB_URL") or default_db_url())
+    port: int = field(default_factory=lambda: _env_int("PORT", 8000))
+    admin_password: str | None = field(default_factory=lambda: os.environ.get("SAAS_PANEL_ADMIN_PASSWORD") or None)
+    bcrypt_rounds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_BCRYPT_ROUNDS", 12))
+    session_idle_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SESSION_IDLE_SECONDS", 8 * 3600))
+    session_max_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SESSION_MAX_SECONDS", 7 * 24 * 3600))
+    # Container runtime
+    user_image: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_USER_IMAGE", "saas-panel/user-dashboard:latest"))
+    bind_host: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_BIND_HOST", "127.0.0.1"))
+    user_network: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_USER_NETWORK", "saas-panel-users"))
+    default_mem_limit_mb: int = field(default_factory=lambda: _env_int("SAAS_PANEL_DEFAULT_MEM_MB", 128))
+    default_cpu_limit: float = field(default_factory=lambda: _env_float("SAAS_PANEL_DEFAULT_CPUS", 0.5))
+    pids_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_PIDS_LIMIT", 64))
+    container_prefix: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_CONTAINER_PREFIX", "saas-user-"))
+    metrics_interval: float = field(default_factory=lambda: _env_float("SAAS_PANEL_METRICS_INTERVAL", 5.0))
+
+
+def get_settings() -> Settings:
+    """Read the environment each call, so tests and CLI overrides take effect."""
+    return Settings()

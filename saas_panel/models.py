@@ -1,0 +1,113 @@
+"""SQLModel tables: the seed's four (users, containers, activity_logs, metrics) plus sessions.
+
+All timestamps are timezone-aware UTC (`utcnow()`); SQLModel stores them as UTC everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Optional
+
+from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    USER = "user"
+
+
+class ContainerState(str, Enum):
+    PROVISIONING = "provisioning"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    ERROR = "error"
+    MISSING = "missing"
+
+
+class Outcome(str, Enum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(32), unique=True, nullable=False, index=True))
+    email: str = Field(sa_column=Column(String(254), unique=True, nullable=False, index=True))
+    password_hash: str = Field(max_length=100)
+    role: str = Field(default=Role.USER.value, max_length=16, index=True)
+    is_active: bool = Field(default=True, index=True)
+    mem_limit_mb: Optional[int] = Field(default=None)
+    cpu_limit: Optional[float] = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    last_login_at: Optional[datetime] = Field(default=None)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False, index=True))
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    ip: Optional[str] = Field(default=None, max_length=64)
+
+
+class Container(SQLModel, table=True):
+    __tablename__ = "containers"
+    __table_args__ = (UniqueConstraint("user_id", name="uq_containers_user_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True, ondelete="SET NULL")
+    name: str = Field(sa_column=Column(String(64), unique=True, nullable=False, index=True))
+    engine_id: Optional[str] = Field(default=None, max_length=80, index=True)
+    image: str = Field(max_length=200, index=True)
+    state: str = Field(default=ContainerState.PROVISIONING.value, max_length=16, index=True)
+    host_port: Optional[int] = Field(default=None)
+    error: Optional[str] = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = Field(default=None)
+
+
+class ActivityLog(SQLModel, table=True):
+    __tablename__ = "activity_logs"
+    __table_args__ = (Index("ix_activity_logs_created_at_id", "created_at", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64, index=True)  # a username, or "system"
+    action: str = Field(max_length=64, index=True)
+    target: Optional[str] = Field(default=None, max_length=128, index=True)
+    ip: Optional[str] = Field(default=None, max_length=64)
+    outcome: str = Field(default=Outcome.SUCCESS.value, max_length=16, index=True)
+    details: Optional[str] = Field(default=None, max_length=1000)
+
+
+class Metric(SQLModel, table=True):
+    __tablename__ = "metrics"
+    __table_args__ = (Index("ix_metrics_container_resolution_ts", "container_id", "resolution", "ts"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    container_id: int = Field(foreign_key="containers.id", ondelete="CASCADE")
+    ts: datetime = Field(default_factory=utcnow, index=True)
+    resolution: int = Field(default=0)  # seconds per sample: 0 = raw, 60 = one-minute rollup
+    cpu_percent: float = Field(default=0.0)
+    mem_bytes: int = Field(default=0)
+    mem_limit_bytes: Optional[int] = Field(default=None)

@@ -1,0 +1,179 @@
+"""Accounts and server-side sessions.
+
+A session token is 256 random bits handed to the browser once; the database
+keeps only its SHA-256. Every request resolves the token here, so the role
+always comes from the database, never from the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, delete, select
+
+from saas_panel.config import get_settings
+from saas_panel.db import session_scope
+from saas_panel.models import Outcome, Role, User, UserSession, utcnow
+from saas_panel.services import activity
+from saas_panel.services.errors import AuthenticationError, Conflict, PermissionDenied
+from saas_panel.services.security import hash_password, hash_token, new_token, verify_password
+from saas_panel.services.validation import check_password, normalize_email, normalize_username
+
+INVALID_CREDENTIALS = "Invalid username or password."
+LAST_SEEN_WRITE_INTERVAL = timedelta(seconds=60)
+
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verifying against this keeps an unknown username as slow as a wrong password."""
+    return hash_password("timing-equaliser", rounds=get_settings().bcrypt_rounds)
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    email: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+def _as_current(user: User) -> CurrentUser:
+    return CurrentUser(id=user.id, username=user.username, email=user.email, role=user.role)
+
+
+def create_user(
+    session: Session, username: str, email: str, password: str, role: Role = Role.USER
+) -> User:
+    """Validate and insert a user in `session` (flushed, not committed)."""
+    username = normalize_username(username)
+    email = normalize_email(email)
+    check_password(password)
+    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+        raise Conflict("This username is already taken.")
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise Conflict("An account with this email already exists.")
+    user = User(
+        username=username,
+        email=email,
+        password_hash=hash_password(password, get_settings().bcrypt_rounds),
+        role=role.value,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent signup won the race
+        raise Conflict("This username or email is already taken.") from exc
+    return user
+
+
+def register(username: str, email: str, password: str, ip: str | None = None) -> CurrentUser:
+    try:
+        with session_scope() as session:
+            user = create_user(session, username, email, password)
+            activity.record("signup", actor=user.username, target=user.username, ip=ip, session=session)
+            return _as_current(user)
+    except Conflict as exc:
+        activity.record("signup", actor=(username or "")[:64], ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+        raise
+
+
+def authenticate(username: str, password: str, ip: str | None = None) -> CurrentUser:
+    """Return the user for valid credentials; the same error for every failure."""
+    name = (username or "").strip().lower()
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == name)).first()
+    valid = verify_password(password or "", user.password_hash if user else _dummy_hash())
+    if user is None or not valid or not user.is_active:
+        reason = "unknown user" if user is None else ("disabled" if valid else "wrong password")
+        activity.record("login", actor=name[:64] or "anonymous", ip=ip, outcome=Outcome.FAILURE, details=reason)
+        raise AuthenticationError(INVALID_CREDENTIALS)
+    return _as_current(user)
+
+
+def start_session(user: CurrentUser, ip: str | None = None, previous_token: str | None = None) -> str:
+    """Open a new session (revoking `previous_token`); return the raw token, shown only once."""
+    settings = get_settings()
+    token = new_token()
+    now = utcnow()
+    with session_scope() as session:
+        if previous_token:
+            session.exec(delete(UserSession).where(UserSession.token_hash == hash_token(previous_token)))
+        session.add(
+            UserSession(
+                token_hash=hash_token(token),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(seconds=settings.session_max_seconds),
+                ip=ip,
+            )
+        )
+        db_user = session.get(User, user.id)
+        db_user.last_login_at = now
+        activity.record("login", actor=user.username, ip=ip, session=session)
+    return token
+
+
+def login(username: str, password: str, ip: str | None = None, previous_token: str | None = None) -> tuple[CurrentUser, str]:
+    user = authenticate(username, password, ip)
+    return user, start_session(user, ip, previous_token)
+
+
+def resolve_session(token: str | None) -> CurrentUser | None:
+    """The user behind a live session token, or None if it is unknown, expired, idle or disabled."""
+    if not token:
+        return None
+    now = utcnow()
+    idle_limit = timedelta(seconds=get_settings().session_idle_seconds)
+    with session_scope() as session:
+        row = session.exec(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == hash_token(token))
+        ).first()
+        if row is None:
+            return None
+        user_session, user = row
+        if user_session.expires_at <= now or user_session.last_seen_at + idle_limit <= now or not user.is_active:
+            session.delete(user_session)
+            return None
+        if now - user_session.last_seen_at >= LAST_SEEN_WRITE_INTERVAL:
+            user_session.last_seen_at = now
+        return _as_current(user)
+
+
+def logout(token: str | None, ip: str | None = None) -> None:
+    if not token:
+        return
+    user = resolve_session(token)
+    with session_scope() as session:
+        session.exec(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
+        if user is not None:
+            activity.record("logout", actor=user.username, ip=ip, session=session)
+
+
+def revoke_user_sessions(session: Session, user_id: int) -> None:
+    session.exec(delete(UserSession).where(UserSession.user_id == user_id))
+
+
+def require_admin(token: str | None, action: str, ip: str | None = None) -> CurrentUser:
+    """The admin behind `token`; otherwise the refusal is logged and PermissionDenied raised."""
+    user = resolve_session(token)
+    if user is None or not user.is_admin:
+        activity.record(
+            action,
+            actor=user.username if user else "anonymous",
+            ip=ip,
+            outcome=Outcome.DENIED,
+            details="admin role required",
+        )
+        raise PermissionDenied("You need to be an administrator to do this.")
+    return user

@@ -1,0 +1,139 @@
+"""Session handling for every page: who is logged in, and with which role.
+
+The browser keeps only an opaque token in localStorage (scoped to the panel's
+origin, port included, so user apps on other ports cannot read it). Every
+handler resolves that token on the server; no client var decides a role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from saas_panel.services import auth
+from saas_panel.services.auth import CurrentUser
+from saas_panel.services.errors import DomainError, PermissionDenied
+
+TOKEN_STORAGE_KEY = "saas_panel_session"
+
+
+class AuthState(rx.State):
+    session_token: str = rx.LocalStorage("", name=TOKEN_STORAGE_KEY, sync=True)
+    username: str = ""
+    role: str = ""
+    form_error: str = ""
+    busy: bool = False
+
+    @rx.var
+    def is_authenticated(self) -> bool:
+        return self.username != ""
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    # --- helpers for every handler (underscore: not callable from the client) ---
+
+    def _client_ip(self) -> str:
+        return self.router.session.client_ip or ""
+
+    async def _current_user(self) -> CurrentUser | None:
+        user = await asyncio.to_thread(auth.resolve_session, self.session_token)
+        self.username = user.username if user else ""
+        self.role = user.role if user else ""
+        return user
+
+    async def _require_admin(self, action: str) -> CurrentUser:
+        """The admin making this call; logs and raises PermissionDenied otherwise."""
+        user = await asyncio.to_thread(auth.require_admin, self.session_token, action, self._client_ip())
+        return user
+
+    def _signed_in(self, user: CurrentUser, token: str):
+        self.session_token = token
+        self.username = user.username
+        self.role = user.role
+        self.form_error = ""
+        return rx.redirect(home_for(user.role))
+
+    # --- page guards (on_load) ---
+
+    async def require_user(self):
+        if await self._current_user() is None:
+            return rx.redirect("/login")
+
+    async def require_admin_page(self):
+        user = await self._current_user()
+        if user is None:
+            return rx.redirect("/login")
+        if not user.is_admin:
+            return [rx.redirect("/dashboard"), rx.toast.error("Administrators only.")]
+
+    async def redirect_if_signed_in(self):
+        self.form_error = ""
+        user = await self._current_user()
+        if user is not None:
+            return rx.redirect(home_for(user.role))
+
+    async def route_home(self):
+        user = await self._current_user()
+        return rx.redirect(home_for(user.role) if user else "/login")
+
+    # --- actions ---
+
+    @rx.event
+    async def login(self, form_data: dict):
+        self.busy = True
+        yield
+        try:
+            user, token = await asyncio.to_thread(
+                auth.login,
+                str(form_data.get("username", "")),
+                str(form_data.get("password", "")),
+                self._client_ip(),
+                self.session_token or None,
+            )
+        except DomainError as exc:
+            self.form_error = str(exc)
+            return
+        finally:
+            self.busy = False
+        yield self._signed_in(user, token)
+
+    @rx.event
+    async def signup(self, form_data: dict):
+        self.busy = True
+        yield
+        ip = self._client_ip()
+        try:
+            user = await asyncio.to_thread(
+                auth.register,
+                str(form_data.get("username", "")),
+                str(form_data.get("email", "")),
+                str(form_data.get("password", "")),
+                ip,
+            )
+            token = await asyncio.to_thread(auth.start_session, user, ip, self.session_token or None)
+        except DomainError as exc:
+            self.form_error = str(exc)
+            return
+        finally:
+            self.busy = False
+        yield self._signed_in(user, token)
+        yield rx.toast.success(f"Welcome, {user.username}!")
+
+    @rx.event
+    async def logout(self):
+        token, self.session_token = self.session_token, ""
+        self.username = ""
+        self.role = ""
+        await asyncio.to_thread(auth.logout, token, self._client_ip())
+        return rx.redirect("/login")
+
+
+def home_for(role: str) -> str:
+    return "/admin" if role == "admin" else "/dashboard"
+
+
+def denied_toast(exc: PermissionDenied):
+    return rx.toast.error(str(exc))

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by `make run`, `make test` and `make bench`:
+# system packages, the Python venv, bun for Reflex, the Docker engine and the
+# user image. Anything that cannot be set up is reported with the fix, and
+# the rest carries on (the panel then shows "container engine unavailable").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+WITH_BROWSER=${WITH_BROWSER:-0}   # 1: also install Chromium for the browser tests
+
+say()  { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33m[setup] %s\033[0m\n' "$*" >&2; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+    # Install the Debian packages among "$@" whose command is missing.
+    local missing=()
+    for pair in "$@"; do
+        local cmd=${pair%%:*} pkg=${pair#*:}
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        say "installing ${missing[*]}"
+        if [ ! -f /tmp/.saas-panel-apt-updated ]; then
+            apt-get update -qq && touch /tmp/.saas-panel-apt-updated
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        warn "missing: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}"
+        return 1
+    fi
+}
+
+setup_python() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating virtualenv $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)"
+    if [ ! -f "$stamp" ]; then
+        say "installing Python dependencies"
+        "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test]'
+        touch "$stamp"
+    fi
+}
+
+setup_bun() {
+    # Reflex downloads bun from a host that may be unreachable; npm's package works everywhere.
+    command -v node >/dev/null 2>&1 || apt_install node:nodejs npm:npm || true
+    if ! command -v bun >/dev/null 2>&1; then
+        say "installing bun with npm"
+        npm install -g bun >/dev/null 2>&1 || warn "could not install bun: run 'npm install -g bun'"
+    fi
+}
+
+setup_browser() {
+    [ "$WITH_BROWSER" = 1 ] || return 0
+    apt_install chromium:chromium || warn "browser tests need Chromium at /usr/bin/chromium"
+}
+
+engine_up() { docker info >/dev/null 2>&1; }
+
+setup_engine() {
+    if engine_up; then return 0; fi
+    apt_install docker:docker.io dockerd:docker.io debootstrap:debootstrap || true
+    if ! command -v dockerd >/dev/null 2>&1; then
+        warn "No Docker engine. Install Docker (https://docs.docker.com/engine/install/) and start it; the panel runs without it and says 'container engine unavailable'."
+        return 1
+    fi
+    if is_root; then
+        say "starting dockerd"
+        mkdir -p /var/log
+        nohup dockerd >/var/log/saas-panel-dockerd.log 2>&1 &
+        for _ in $(seq 1 60); do engine_up && break; sleep 0.5; done
+    fi
+    if ! engine_up; then
+        warn "The Docker engine is not running. Start it with 'sudo systemctl start docker' (or 'sudo dockerd &') and add your user to the 'docker' group."
+        return 1
+    fi
+}
+
+main() {
+    setup_python
+    setup_bun
+    setup_browser
+    if setup_engine; then
+        bash scripts/build_images.sh || warn "building the user image failed; see the messages above"
+    fi
+    say "ready"
+}
+
+main "$@"

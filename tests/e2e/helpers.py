@@ -1,0 +1,23 @@
+"""Small steps shared by browser tests."""
+
+from __future__ import annotations
+
+
+def sign_up(page, username: str, password: str = "e2e user password", email: str | None = None) -> None:
+    page.goto("/signup")
+    page.fill("#username", username)
+    page.fill("#email", email or f"{username}@example.com")
+    page.fill("#password", password)
+    page.click("#signup-submit")
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
+def log_out(page) -> None:
+    page.click("#logout")
+    page.wait_for_url("**/login**")
