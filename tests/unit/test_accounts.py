@@ -9,7 +9,7 @@ from sqlmodel import select
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, Role, User
 from saas_panel.services import auth, users
-from saas_panel.services.errors import AuthenticationError, Conflict, ValidationError
+from saas_panel.errors import AuthenticationError, Conflict, ValidationError
 from saas_panel.services.security import bcrypt_cost
 
 

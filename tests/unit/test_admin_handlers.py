@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import select
@@ -25,6 +26,12 @@ FORGED_ARGS = {"user_id": None, "active": False}
 def _admin_handlers() -> dict:
     inherited = set(AuthState.event_handlers)  # includes Reflex's own `setvar`
     return {name: handler for name, handler in AdminState.event_handlers.items() if name not in inherited}
+
+
+def _run(coro):
+    """asyncio.run in a fresh thread: Playwright's sync API may own this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _invoke(state, handler, **kwargs):
@@ -54,7 +61,7 @@ def test_every_admin_handler_refuses_a_user_session(make_user):
         params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
         kwargs = {p: (victim.id if p == "user_id" else FORGED_ARGS.get(p)) for p in params}
         state = _state_for(token)
-        asyncio.run(_invoke(state, handler, **kwargs))
+        _run(_invoke(state, handler, **kwargs))
         assert state.users == [], f"{name} leaked the user list"
 
     with session_scope() as session:
@@ -68,7 +75,7 @@ def test_admin_handler_works_for_an_admin(make_user):
     victim = make_user("victim", "password one")
     _, token = auth.login("admin", "admin password")
     state = _state_for(token)
-    asyncio.run(_invoke(state, AdminState.event_handlers["set_user_active"], user_id=victim.id, active=False))
+    _run(_invoke(state, AdminState.event_handlers["set_user_active"], user_id=victim.id, active=False))
     with session_scope() as session:
         assert not session.get(User, victim.id).is_active
     assert any(row["username"] == "victim" and not row["is_active"] for row in state.users)
@@ -78,5 +85,5 @@ def test_admin_handler_works_for_an_admin(make_user):
 def test_admin_page_guard_sends_strangers_to_login(db, token):
     state = AuthState(_reflex_internal_init=True)
     state.session_token = token
-    result = asyncio.run(_invoke(state, AuthState.event_handlers["require_admin_page"]))
+    result = _run(_invoke(state, AuthState.event_handlers["require_admin_page"]))
     assert "/login" in str(result)

@@ -10,7 +10,7 @@ from sqlmodel import select
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, User, UserSession
 from saas_panel.services import auth, users
-from saas_panel.services.errors import PermissionDenied
+from saas_panel.errors import PermissionDenied
 from saas_panel.services.security import hash_token
 
 
