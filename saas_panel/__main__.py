@@ -8,7 +8,7 @@ import sys
 
 from saas_panel import migrations
 from saas_panel.services import users
-from saas_panel.services.errors import DomainError
+from saas_panel.errors import DomainError
 
 
 def _bootstrap() -> int:

@@ -39,6 +39,8 @@ class Settings:
     default_cpu_limit: float = field(default_factory=lambda: _env_float("SAAS_PANEL_DEFAULT_CPUS", 0.5))
     pids_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_PIDS_LIMIT", 64))
     container_prefix: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_CONTAINER_PREFIX", "saas-user-"))
+    max_concurrent_provisioning: int = field(default_factory=lambda: _env_int("SAAS_PANEL_MAX_CONCURRENT_PROVISIONING", 8))
+    user_app_port: int = 8080  # the port user_dashboard listens on inside its container
     metrics_interval: float = field(default_factory=lambda: _env_float("SAAS_PANEL_METRICS_INTERVAL", 5.0))
 
 

@@ -1,4 +1,4 @@
-"""Domain errors: each carries a message fit to show a person."""
+"""Errors shared by every layer; each carries a message fit to show a person."""
 
 
 class DomainError(Exception):
@@ -25,3 +25,19 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     pass
+
+
+class EngineUnavailable(DomainError):
+    """The container engine cannot be reached."""
+
+
+class ContainerNotFound(NotFound):
+    pass
+
+
+class EngineError(DomainError):
+    """The engine refused or failed an operation."""
+
+
+class ContainerExists(EngineError):
+    """A container with this name already exists."""

@@ -8,6 +8,7 @@ from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
 from saas_panel.state.admin import AdminState
 from saas_panel.state.auth import AuthState
+from saas_panel.state.dashboard import DashboardState
 
 app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
@@ -16,7 +17,12 @@ app = rx.App(
 app.add_page(index_page, route="/", title="saas-panel", on_load=AuthState.route_home)
 app.add_page(login_page, route="/login", title="Log in · saas-panel", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title="Sign up · saas-panel", on_load=AuthState.redirect_if_signed_in)
-app.add_page(dashboard_page, route="/dashboard", title="Dashboard · saas-panel", on_load=AuthState.require_user)
+app.add_page(
+    dashboard_page,
+    route="/dashboard",
+    title="Dashboard · saas-panel",
+    on_load=[AuthState.require_user, DashboardState.load],
+)
 app.add_page(
     admin_page,
     route="/admin",

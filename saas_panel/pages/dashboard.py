@@ -1,11 +1,123 @@
-"""The user's personal dashboard."""
+"""The user's personal dashboard: their container's status, info and controls."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from saas_panel.components.layout import page_shell, signed_in_only
-from saas_panel.state.auth import AuthState
+from saas_panel.components.status import status_badge
+from saas_panel.state.dashboard import DashboardState
+
+
+def _info(label: str, value, **props) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value, **props))
+
+
+def _action_button(action: str, label: str, icon: str, **props) -> rx.Component:
+    return rx.button(
+        rx.icon(icon, size=16),
+        label,
+        on_click=DashboardState.container_action(action),
+        loading=DashboardState.pending_action == action,
+        disabled=(DashboardState.pending_action != "") | DashboardState.is_provisioning,
+        id=f"container-{action}",
+        **props,
+    )
+
+
+def _provisioning_notice() -> rx.Component:
+    return rx.callout(
+        rx.hstack(rx.spinner(), rx.text("Creating your container… this takes a few seconds."), align="center"),
+        color_scheme="blue",
+        id="provisioning-notice",
+    )
+
+
+def _engine_notice() -> rx.Component:
+    return rx.callout(
+        "Container engine unavailable: the status below may be out of date.",
+        icon="triangle-alert",
+        color_scheme="orange",
+    )
+
+
+def _container_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Your service", size="5"),
+                rx.box(status_badge(DashboardState.status), id="container-status"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("refresh-cw", size=16), on_click=DashboardState.refresh, variant="ghost", aria_label="Refresh"),
+                align="center",
+                width="100%",
+            ),
+            rx.cond(DashboardState.is_provisioning, _provisioning_notice()),
+            rx.cond(~DashboardState.engine_available, _engine_notice()),
+            rx.cond(DashboardState.error != "", rx.callout(DashboardState.error, icon="circle-alert", color_scheme="red")),
+            rx.data_list.root(
+                _info("Container", rx.code(DashboardState.container_name)),
+                _info("Image", DashboardState.image),
+                _info("Created", DashboardState.created),
+                _info("Uptime", DashboardState.uptime, id="container-uptime"),
+                _info("Port", DashboardState.host_port, id="container-port"),
+                _info("Limits", rx.text(DashboardState.mem_limit, " · ", DashboardState.cpu_limit)),
+                orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+            ),
+            rx.flex(
+                rx.cond(
+                    DashboardState.app_url != "",
+                    rx.link(
+                        rx.button(rx.icon("external-link", size=16), "Open my app"),
+                        href=DashboardState.app_url,
+                        is_external=True,
+                        id="open-app",
+                    ),
+                ),
+                _action_button("start", "Start", "play", variant="soft", color_scheme="green"),
+                _action_button("stop", "Stop", "square", variant="soft", color_scheme="gray"),
+                _action_button("restart", "Restart", "rotate-cw", variant="soft"),
+                spacing="3",
+                wrap="wrap",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _danger_zone() -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.vstack(
+                rx.heading("Delete account", size="3"),
+                rx.text("Removes your container and your account. This cannot be undone.", size="2", color_scheme="gray"),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.button("Delete my account", color_scheme="red", variant="soft", id="delete-account")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Delete your account?"),
+                    rx.alert_dialog.description("Your container and everything in it will be removed."),
+                    rx.flex(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                        rx.alert_dialog.action(
+                            rx.button("Delete", color_scheme="red", on_click=DashboardState.delete_account, id="confirm-delete")
+                        ),
+                        spacing="3",
+                        justify="end",
+                        margin_top="1rem",
+                    ),
+                ),
+            ),
+            align="center",
+            gap="1rem",
+            wrap="wrap",
+        ),
+        width="100%",
+    )
 
 
 def dashboard_page() -> rx.Component:
@@ -13,8 +125,13 @@ def dashboard_page() -> rx.Component:
         signed_in_only(
             rx.vstack(
                 rx.heading("Your dashboard", size="7", id="dashboard-heading"),
-                rx.text("Signed in as ", rx.code(AuthState.username)),
-                spacing="4",
+                rx.cond(
+                    DashboardState.status == "",
+                    rx.center(rx.spinner(size="3"), width="100%", padding="2rem"),
+                    _container_card(),
+                ),
+                _danger_zone(),
+                spacing="5",
                 width="100%",
             )
         )

@@ -18,7 +18,7 @@ from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.models import Outcome, Role, User, UserSession, utcnow
 from saas_panel.services import activity
-from saas_panel.services.errors import AuthenticationError, Conflict, PermissionDenied
+from saas_panel.errors import AuthenticationError, Conflict, PermissionDenied
 from saas_panel.services.security import hash_password, hash_token, new_token, verify_password
 from saas_panel.services.validation import check_password, normalize_email, normalize_username
 
@@ -52,20 +52,19 @@ def _as_current(user: User) -> CurrentUser:
 def create_user(
     session: Session, username: str, email: str, password: str, role: Role = Role.USER
 ) -> User:
-    """Validate and insert a user in `session` (flushed, not committed)."""
+    """Validate and insert a user in `session` (flushed, not committed).
+
+    The password is hashed before the first statement, so the slow bcrypt work
+    never runs while the transaction holds SQLite's write lock.
+    """
     username = normalize_username(username)
     email = normalize_email(email)
-    check_password(password)
+    password_hash = hash_password(check_password(password), get_settings().bcrypt_rounds)
     if session.exec(select(User.id).where(User.username == username)).first() is not None:
         raise Conflict("This username is already taken.")
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("An account with this email already exists.")
-    user = User(
-        username=username,
-        email=email,
-        password_hash=hash_password(password, get_settings().bcrypt_rounds),
-        role=role.value,
-    )
+    user = User(username=username, email=email, password_hash=password_hash, role=role.value)
     session.add(user)
     try:
         session.flush()

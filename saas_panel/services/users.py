@@ -9,9 +9,9 @@ from sqlmodel import func, select
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.models import Role, User
-from saas_panel.services import activity
+from saas_panel.services import activity, provisioning
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
-from saas_panel.services.errors import NotFound, PermissionDenied
+from saas_panel.errors import NotFound, PermissionDenied
 from saas_panel.services.security import generate_password, hash_password
 from saas_panel.services.validation import check_password
 
@@ -97,3 +97,15 @@ def list_users(limit: int = 50, offset: int = 0) -> list[UserRow]:
         UserRow(u.id, u.username, u.email, u.role, u.is_active, u.created_at.strftime("%Y-%m-%d %H:%M"))
         for u in users
     ]
+
+
+def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
+    """Remove the user's container, then the user (sessions go with it; the audit trail stays)."""
+    provisioning.deprovision(username, actor=actor, ip=ip)
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise NotFound("This user no longer exists.")
+        revoke_user_sessions(session, user.id)
+        session.delete(user)
+        activity.record("delete_user", actor=actor, target=username, ip=ip, session=session)

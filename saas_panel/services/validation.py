@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from saas_panel.services.errors import ValidationError
+from saas_panel.errors import ValidationError
 from saas_panel.services.security import BCRYPT_MAX_BYTES
 
 USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,32}$")

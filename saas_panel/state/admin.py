@@ -8,7 +8,7 @@ import dataclasses
 import reflex as rx
 
 from saas_panel.services import users
-from saas_panel.services.errors import DomainError
+from saas_panel.errors import DomainError
 from saas_panel.state.auth import AuthState
 
 

@@ -13,7 +13,8 @@ import reflex as rx
 
 from saas_panel.services import auth
 from saas_panel.services.auth import CurrentUser
-from saas_panel.services.errors import DomainError, PermissionDenied
+from saas_panel.errors import DomainError, PermissionDenied
+from saas_panel.state.background import provision_in_background
 
 TOKEN_STORAGE_KEY = "saas_panel_session"
 
@@ -119,8 +120,9 @@ class AuthState(rx.State):
             return
         finally:
             self.busy = False
+        provision_in_background(user.username, actor=user.username, ip=ip)
         yield self._signed_in(user, token)
-        yield rx.toast.success(f"Welcome, {user.username}!")
+        yield rx.toast.success(f"Welcome, {user.username}! Your container is being created.")
 
     @rx.event
     async def logout(self):

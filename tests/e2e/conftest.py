@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,7 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
 def panel(tmp_path_factory):
     """Base URL of a running panel whose admin password is ADMIN_PASSWORD."""
     workdir = tmp_path_factory.mktemp("panel")
+    container_prefix = f"e2e{uuid.uuid4().hex[:8]}-"
     port = _free_port()
     env = {
         **os.environ,
@@ -60,6 +62,7 @@ def panel(tmp_path_factory):
         "SAAS_PANEL_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "PORT": str(port),
         "REFLEX_USE_SYSTEM_BUN": "1",
+        "SAAS_PANEL_CONTAINER_PREFIX": container_prefix,
     }
     subprocess.run([sys.executable, "-m", "saas_panel", "bootstrap"], env=env, check=True, cwd=PROJECT_ROOT)
     log = workdir / "panel.log"
@@ -84,6 +87,18 @@ def panel(tmp_path_factory):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+        _remove_containers(container_prefix)
+
+
+def _remove_containers(prefix: str) -> None:
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        for container in client.containers.list(all=True, filters={"name": prefix}):
+            container.remove(force=True)
+    except docker.errors.DockerException as exc:
+        print(f"could not clean up containers {prefix}*: {exc}")
 
 
 @pytest.fixture(scope="session")

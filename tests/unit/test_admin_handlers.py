@@ -6,9 +6,7 @@ user's session: nothing may change, and each refusal is logged.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import select
@@ -18,6 +16,7 @@ from saas_panel.models import ActivityLog, User
 from saas_panel.services import auth, users
 from saas_panel.state.admin import AdminState
 from saas_panel.state.auth import AuthState
+from tests.handlers import call, state_with_token
 
 # Arguments a forger would send to each handler (by parameter name).
 FORGED_ARGS = {"user_id": None, "active": False}
@@ -26,27 +25,6 @@ FORGED_ARGS = {"user_id": None, "active": False}
 def _admin_handlers() -> dict:
     inherited = set(AuthState.event_handlers)  # includes Reflex's own `setvar`
     return {name: handler for name, handler in AdminState.event_handlers.items() if name not in inherited}
-
-
-def _run(coro):
-    """asyncio.run in a fresh thread: Playwright's sync API may own this thread's loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-async def _invoke(state, handler, **kwargs):
-    result = handler.fn(state, **kwargs)
-    if inspect.isasyncgen(result):
-        return [item async for item in result]
-    if inspect.isawaitable(result):
-        return await result
-    return result
-
-
-def _state_for(token: str) -> AdminState:
-    state = AdminState(_reflex_internal_init=True)
-    state.session_token = token
-    return state
 
 
 def test_every_admin_handler_refuses_a_user_session(make_user):
@@ -60,8 +38,8 @@ def test_every_admin_handler_refuses_a_user_session(make_user):
     for name, handler in handlers.items():
         params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
         kwargs = {p: (victim.id if p == "user_id" else FORGED_ARGS.get(p)) for p in params}
-        state = _state_for(token)
-        _run(_invoke(state, handler, **kwargs))
+        state = state_with_token(AdminState, token)
+        call(state, handler, **kwargs)
         assert state.users == [], f"{name} leaked the user list"
 
     with session_scope() as session:
@@ -74,8 +52,8 @@ def test_admin_handler_works_for_an_admin(make_user):
     users.ensure_admin("admin password")
     victim = make_user("victim", "password one")
     _, token = auth.login("admin", "admin password")
-    state = _state_for(token)
-    _run(_invoke(state, AdminState.event_handlers["set_user_active"], user_id=victim.id, active=False))
+    state = state_with_token(AdminState, token)
+    call(state, AdminState.event_handlers["set_user_active"], user_id=victim.id, active=False)
     with session_scope() as session:
         assert not session.get(User, victim.id).is_active
     assert any(row["username"] == "victim" and not row["is_active"] for row in state.users)
@@ -83,7 +61,6 @@ def test_admin_handler_works_for_an_admin(make_user):
 
 @pytest.mark.parametrize("token", ["", "not-a-real-token"])
 def test_admin_page_guard_sends_strangers_to_login(db, token):
-    state = AuthState(_reflex_internal_init=True)
-    state.session_token = token
-    result = _run(_invoke(state, AuthState.event_handlers["require_admin_page"]))
+    state = state_with_token(AuthState, token)
+    result = call(state, AuthState.event_handlers["require_admin_page"])
     assert "/login" in str(result)

@@ -1,0 +1,357 @@
+"""Provisioning: our `provision()` until the container answers, against the raw docker SDK.
+
+Each side is timed from the call until the new container answers HTTP 200 on
+GET /health at 127.0.0.1:<host_port>. Our side is
+`saas_panel.services.provisioning.provision` (DB row, engine create/start,
+DB update, activity row). The raw side is `docker.containers.run(..., detach=True)`
+of the same image with the same hardened options as `DockerRuntime.create`
+(init, read-only root + tmpfs /tmp, cap_drop ALL, no-new-privileges, pids,
+memory and CPU limits, user 65534, restart policy, port 8080 published on
+127.0.0.1 with an engine-chosen port, same network), then a reload to read
+the published port. Both sides measured in the same run, on the same network.
+
+Lines:
+- `"n": 1`: one container at a time, REPEAT samples per side (interleaved
+  ours/raw), median seconds per container.
+- `"n": 50`: wall-clock seconds for the whole batch of 50 containers, from
+  the first call until the last one answers (NOT a per-container latency).
+  Our side: 50 concurrent `provision()` calls from a pool of 50 threads (the
+  service caps engine concurrency itself). Raw side: 8 worker threads doing
+  run + reload, each container then polled for readiness outside the workers
+  (as ours polls after `provision()` returned and released its slot).
+
+`errors` counts our failures (an exception, no published port, or no 200
+within READY_TIMEOUT_S); `raw_errors` the same for the raw side (a non-zero
+value makes raw_s meaningless). `dup_ports` counts our containers whose host
+port is also reported for another of our containers alive at the same time.
+
+Setup (not timed): a scratch DB with the users (bcrypt cost 4), a per-run
+container prefix `bench-<random>-` and a per-run network, one warm-up
+container per side. Every container with the prefix, and the network, is
+force-removed in a `finally`, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import signal
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+
+from benchmarks.common import scratch_database
+
+REPEAT = 5
+BATCH = 50
+OUR_THREADS = 50
+RAW_THREADS = 8
+READY_TIMEOUT_S = 30.0
+POLL_INTERVAL_S = 0.01
+PROBE_TIMEOUT_S = 0.5
+BENCH_LABEL = "saas-panel.bench"
+PASSWORD = "bench password 1234"
+
+_ENV_KEYS = ("SAAS_PANEL_CONTAINER_PREFIX", "SAAS_PANEL_USER_NETWORK", "SAAS_PANEL_BCRYPT_ROUNDS")
+
+
+class BenchError(Exception):
+    pass
+
+
+def wait_ready(port: int | None, stop: threading.Event, timeout: float = READY_TIMEOUT_S) -> None:
+    """Poll GET /health on 127.0.0.1:`port` every ~10 ms until it answers 200."""
+    if not port:
+        raise BenchError("no published port")
+    deadline = time.monotonic() + timeout
+    while not stop.is_set():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_TIMEOUT_S)
+        try:
+            conn.request("GET", "/health")
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        if time.monotonic() >= deadline:
+            raise BenchError(f"port {port}: no 200 on /health within {timeout:.0f} s")
+        time.sleep(POLL_INTERVAL_S)
+    raise BenchError("stopped")
+
+
+@contextmanager
+def _bench_env(prefix: str, network: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in _ENV_KEYS}
+    os.environ["SAAS_PANEL_CONTAINER_PREFIX"] = prefix
+    os.environ["SAAS_PANEL_USER_NETWORK"] = network
+    os.environ["SAAS_PANEL_BCRYPT_ROUNDS"] = "4"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def remove_by_prefix(client, prefix: str) -> int:
+    """Force-remove every container whose name starts with `prefix`; returns how many."""
+    from docker.errors import APIError, NotFound
+
+    names = [
+        name
+        for summary in client.api.containers(all=True, filters={"name": prefix})
+        for name in [(summary.get("Names") or ["/"])[0].lstrip("/")]
+        if name.startswith(prefix)
+    ]
+
+    def remove(name: str) -> None:
+        try:
+            client.api.remove_container(name, force=True)
+        except NotFound:
+            pass
+        except APIError as exc:
+            if not (exc.status_code == 409 and "in progress" in str(exc.explanation or "")):
+                print(f"[bench provision] could not remove {name}: {exc}", file=sys.stderr)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(remove, names))
+    return len(names)
+
+
+class Bench:
+    def __init__(self) -> None:
+        import docker
+
+        from saas_panel.config import get_settings
+
+        tag = secrets.token_hex(3)
+        self.tag = tag
+        self.prefix = f"bench-{tag}-"
+        self.network = f"bench-{tag}-net"
+        self.stop = threading.Event()
+        self.client = docker.from_env(timeout=60, max_pool_size=RAW_THREADS + 4)
+        self._raw_seq = 0
+        self._user_seq = 0
+        self._lock = threading.Lock()
+        self._settings = get_settings
+
+    # --- setup ---
+
+    def make_users(self, count: int) -> list[str]:
+        from saas_panel.services import auth
+
+        names = []
+        for _ in range(count):
+            name = f"b{self._user_seq:03d}"
+            self._user_seq += 1
+            auth.register(name, f"{name}@bench.example.com", PASSWORD)
+            names.append(name)
+        return names
+
+    # --- one container, each side ---
+
+    def ours(self, username: str) -> int | None:
+        """Provision and wait until ready; returns the host port."""
+        from saas_panel.services import provisioning
+
+        view = provisioning.provision(username, actor="bench")
+        wait_ready(view.host_port, self.stop)
+        return view.host_port
+
+    def raw_create(self) -> int | None:
+        """`containers.run` with our create's options, then reload for the port."""
+        settings = self._settings()
+        with self._lock:
+            name = f"{self.prefix}raw-{self._raw_seq:03d}"
+            self._raw_seq += 1
+        memory = f"{settings.default_mem_limit_mb}m"
+        container = self.client.containers.run(
+            settings.user_image,
+            detach=True,
+            name=name,
+            hostname=name[:63],
+            labels={BENCH_LABEL: self.tag},
+            environment={"SAAS_USERNAME": name},
+            ports={f"{settings.user_app_port}/tcp": (settings.bind_host, None)},
+            network=self.network,
+            user="65534:65534",
+            init=True,
+            read_only=True,
+            tmpfs={"/tmp": "rw,noexec,nosuid,nodev,size=16m"},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges:true"],
+            pids_limit=settings.pids_limit,
+            mem_limit=memory,
+            memswap_limit=memory,
+            nano_cpus=int(settings.default_cpu_limit * 1e9),
+            restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
+        )
+        container.reload()
+        for bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).values():
+            for binding in bindings or []:
+                if binding.get("HostPort"):
+                    return int(binding["HostPort"])
+        return None
+
+    def raw(self) -> int | None:
+        port = self.raw_create()
+        wait_ready(port, self.stop)
+        return port
+
+    # --- phases ---
+
+    def single(self, users: list[str]) -> dict:
+        ours_samples, raw_samples, ports = [], [], []
+        errors = raw_errors = 0
+        for username in users:
+            start = time.perf_counter()
+            try:
+                ports.append(self.ours(username))
+                ours_samples.append(time.perf_counter() - start)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors += 1
+                print(f"[bench provision] ours {username}: {exc!r}", file=sys.stderr)
+            start = time.perf_counter()
+            try:
+                self.raw()
+                raw_samples.append(time.perf_counter() - start)
+            except Exception as exc:  # noqa: BLE001
+                raw_errors += 1
+                print(f"[bench provision] raw: {exc!r}", file=sys.stderr)
+        if not ours_samples or not raw_samples:
+            raise BenchError("n=1: every sample failed on one side")
+        return self._line(1, statistics.median(ours_samples), statistics.median(raw_samples), errors, raw_errors, ports)
+
+    def _run_batch(self, pool: ThreadPoolExecutor, jobs: list[Callable[[], int | None]]) -> tuple[float, list[Future]]:
+        start = time.perf_counter()
+        futures = [pool.submit(job) for job in jobs]
+        wait(futures)
+        return time.perf_counter() - start, futures
+
+    def batch_ours(self, users: list[str]) -> tuple[float, int, list[int | None]]:
+        pool = ThreadPoolExecutor(max_workers=OUR_THREADS, thread_name_prefix="bench-ours")
+        try:
+            elapsed, futures = self._run_batch(pool, [lambda u=u: self.ours(u) for u in users])
+        except BaseException:
+            self.stop.set()  # abort readiness polls so shutdown returns quickly
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        errors, ports = 0, []
+        for future in futures:
+            if future.exception() is not None:
+                errors += 1
+                print(f"[bench provision] ours: {future.exception()!r}", file=sys.stderr)
+            else:
+                ports.append(future.result())
+        return elapsed, errors, ports
+
+    def batch_raw(self, count: int) -> tuple[float, int]:
+        creators = ThreadPoolExecutor(max_workers=RAW_THREADS, thread_name_prefix="bench-raw")
+        pollers = ThreadPoolExecutor(max_workers=count, thread_name_prefix="bench-raw-poll")
+        done: list[Future] = []
+        lock = threading.Lock()
+
+        def job() -> None:
+            port = self.raw_create()
+            future = pollers.submit(wait_ready, port, self.stop)
+            with lock:
+                done.append(future)
+
+        try:
+            start = time.perf_counter()
+            created = [creators.submit(job) for _ in range(count)]
+            wait(created)
+            with lock:
+                polls = list(done)
+            wait(polls)
+            elapsed = time.perf_counter() - start
+        except BaseException:
+            self.stop.set()
+            raise
+        finally:
+            creators.shutdown(wait=True, cancel_futures=True)
+            pollers.shutdown(wait=True, cancel_futures=True)
+        errors = 0
+        for future in created + polls:
+            if future.exception() is not None:
+                errors += 1
+                print(f"[bench provision] raw: {future.exception()!r}", file=sys.stderr)
+        return elapsed, errors
+
+    @staticmethod
+    def _line(n: int, ours: float, raw: float, errors: int, raw_errors: int, ports: list[int | None]) -> dict:
+        published = [port for port in ports if port]
+        return {
+            "bench": "provision",
+            "n": n,
+            "ours_s": round(ours, 3),
+            "raw_s": round(raw, 3),
+            "ratio": round(ours / raw, 2),
+            "errors": errors,
+            "dup_ports": len(published) - len(set(published)),
+            "raw_errors": raw_errors,
+        }
+
+    def cleanup(self) -> None:
+        self.stop.set()
+        remove_by_prefix(self.client, self.prefix)
+        for network in self.client.networks.list(names=[self.network]):
+            if network.name == self.network:
+                try:
+                    network.remove()
+                except Exception as exc:  # noqa: BLE001
+                    print(f"[bench provision] could not remove network {self.network}: {exc}", file=sys.stderr)
+        self.stop.clear()
+
+
+def run():
+    bench = Bench()
+    results: list[dict] = []
+    try:
+        with _bench_env(bench.prefix, bench.network), scratch_database():
+            from saas_panel.db import get_engine
+
+            try:
+                warm_user, *single_users = bench.make_users(1 + REPEAT)
+                batch_users = bench.make_users(BATCH)
+                # Warm-up (not timed): ours creates the network, then one raw container.
+                bench.ours(warm_user)
+                bench.raw()
+
+                results.append(bench.single(single_users))
+                remove_by_prefix(bench.client, bench.prefix)
+
+                ours_s, errors, ports = bench.batch_ours(batch_users)
+                remove_by_prefix(bench.client, bench.prefix)
+                raw_s, raw_errors = bench.batch_raw(BATCH)
+                results.append(bench._line(BATCH, ours_s, raw_s, errors, raw_errors, ports))
+            finally:
+                get_engine().dispose()
+    finally:
+        with _sigint_deferred():
+            bench.cleanup()
+    yield from results

@@ -1,0 +1,97 @@
+"""What the panel needs from a container engine, whatever the engine.
+
+Like JupyterHub's Spawner: one small class per engine. Implementations raise
+only `saas_panel.errors` types (EngineUnavailable, ContainerNotFound,
+EngineError), never their SDK's exceptions.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MANAGED_LABEL = "saas-panel.managed"
+OWNER_LABEL = "saas-panel.owner"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything needed to create one user's hardened container."""
+
+    name: str
+    image: str
+    owner: str
+    app_port: int
+    bind_host: str
+    network: str
+    mem_limit_mb: int
+    cpu_limit: float
+    pids_limit: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {MANAGED_LABEL: "true", OWNER_LABEL: self.owner}
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    image: str
+    state: str  # the engine's word: created, running, restarting, exited, paused, dead
+    host_port: int | None
+    labels: dict[str, str]
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    mem_limit_bytes: int | None = None
+    cpu_limit: float | None = None
+    pids_limit: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "restarting")
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    cpu_percent: float
+    mem_bytes: int
+    mem_limit_bytes: int | None
+
+
+class ContainerRuntime(ABC):
+    @abstractmethod
+    def ping(self) -> bool:
+        """True when the engine answers."""
+
+    @abstractmethod
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        """Create and start a container; raise EngineError on a name conflict."""
+
+    @abstractmethod
+    def start(self, container_id: str) -> ContainerInfo: ...
+
+    @abstractmethod
+    def stop(self, container_id: str, timeout: int = 5) -> ContainerInfo: ...
+
+    @abstractmethod
+    def restart(self, container_id: str, timeout: int = 5) -> ContainerInfo: ...
+
+    @abstractmethod
+    def remove(self, container_id: str) -> None:
+        """Remove (forcefully); a container already gone is not an error."""
+
+    @abstractmethod
+    def inspect(self, name_or_id: str) -> ContainerInfo: ...
+
+    @abstractmethod
+    def list_managed(self) -> list[ContainerInfo]:
+        """Every container carrying the managed label, running or not."""
+
+    @abstractmethod
+    def logs(self, container_id: str, tail: int = 200) -> str: ...
+
+    @abstractmethod
+    def stats(self, container_id: str) -> ContainerStats: ...

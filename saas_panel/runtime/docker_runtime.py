@@ -1,0 +1,237 @@
+"""The Docker engine, through the docker SDK."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from functools import wraps
+from typing import TypeVar
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, NotFound
+
+from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable
+from saas_panel.runtime.base import MANAGED_LABEL, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerStats
+
+T = TypeVar("T")
+API_TIMEOUT_S = 30
+TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
+UNAVAILABLE = "The container engine is unavailable. Is Docker running?"
+
+
+def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn SDK exceptions into the domain errors every layer above understands."""
+
+    @wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except NotFound as exc:
+            raise ContainerNotFound("This container no longer exists.") from exc
+        except APIError as exc:
+            if exc.status_code == 409 and "already in use" in str(exc.explanation or ""):
+                raise ContainerExists("A container with this name already exists.") from exc
+            raise EngineError(f"The container engine refused: {exc.explanation or exc}") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise EngineUnavailable(UNAVAILABLE) from exc
+        except DockerException as exc:
+            raise EngineUnavailable(f"{UNAVAILABLE} ({exc})") from exc
+
+    return wrapper
+
+
+def _parse_time(raw: str | None) -> datetime | None:
+    if not raw or raw.startswith("0001-"):
+        return None
+    head, _, fraction = raw.rstrip("Z").partition(".")
+    parsed = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    return parsed.replace(microsecond=int((fraction + "000000")[:6])) if fraction else parsed
+
+
+def _published_port(port_map: dict | None) -> int | None:
+    for bindings in (port_map or {}).values():
+        for binding in bindings or []:
+            if binding.get("HostPort"):
+                return int(binding["HostPort"])
+    return None
+
+
+def _from_inspect(attrs: dict) -> ContainerInfo:
+    host_config = attrs.get("HostConfig") or {}
+    nano_cpus = host_config.get("NanoCpus") or 0
+    return ContainerInfo(
+        id=attrs["Id"],
+        name=attrs["Name"].lstrip("/"),
+        image=(attrs.get("Config") or {}).get("Image", ""),
+        state=attrs["State"]["Status"],
+        host_port=_published_port((attrs.get("NetworkSettings") or {}).get("Ports")),
+        labels=(attrs.get("Config") or {}).get("Labels") or {},
+        created_at=_parse_time(attrs.get("Created")),
+        started_at=_parse_time(attrs["State"].get("StartedAt")) if attrs["State"].get("Running") else None,
+        mem_limit_bytes=host_config.get("Memory") or None,
+        cpu_limit=nano_cpus / 1e9 if nano_cpus else None,
+        pids_limit=host_config.get("PidsLimit") or None,
+    )
+
+
+def _from_summary(attrs: dict) -> ContainerInfo:
+    """A container from the list endpoint (no per-container inspect: one API call for all)."""
+    port = next((p.get("PublicPort") for p in attrs.get("Ports") or [] if p.get("PublicPort")), None)
+    return ContainerInfo(
+        id=attrs["Id"],
+        name=(attrs.get("Names") or ["/"])[0].lstrip("/"),
+        image=attrs.get("Image", ""),
+        state=attrs.get("State", ""),
+        host_port=port,
+        labels=attrs.get("Labels") or {},
+        created_at=datetime.fromtimestamp(attrs["Created"], tz=timezone.utc) if attrs.get("Created") else None,
+    )
+
+
+def _cpu_percent(stats: dict) -> float:
+    cpu, pre = stats.get("cpu_stats") or {}, stats.get("precpu_stats") or {}
+    try:
+        cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
+        system_delta = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
+    except (KeyError, TypeError):
+        return 0.0  # one_shot stats carry no previous sample
+    cpus = cpu.get("online_cpus") or 1
+    return round(cpu_delta / system_delta * cpus * 100, 2) if system_delta > 0 else 0.0
+
+
+class DockerRuntime(ContainerRuntime):
+    _shared: DockerRuntime | None = None
+    _shared_lock = threading.Lock()
+
+    def __init__(self, client: docker.DockerClient | None = None):
+        self._client = client
+        self._network_lock = threading.Lock()
+        self._networks_ready: set[str] = set()
+
+    @classmethod
+    def shared(cls) -> DockerRuntime:
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            try:
+                self._client = docker.DockerClient.from_env(timeout=API_TIMEOUT_S, max_pool_size=32)
+            except DockerException as exc:
+                raise EngineUnavailable(f"{UNAVAILABLE} ({exc})") from exc
+        return self._client
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except (DockerException, requests.exceptions.RequestException, EngineUnavailable):
+            return False
+
+    @_translate_errors
+    def _ensure_network(self, name: str) -> None:
+        """A bridge network for user containers with inter-container traffic off."""
+        with self._network_lock:
+            if name in self._networks_ready:
+                return
+            if not self.client.networks.list(names=[name]):
+                try:
+                    self.client.networks.create(
+                        name,
+                        driver="bridge",
+                        options={"com.docker.network.bridge.enable_icc": "false"},
+                        labels={MANAGED_LABEL: "true"},
+                    )
+                except APIError as exc:
+                    if exc.status_code != 409:
+                        raise
+            self._networks_ready.add(name)
+
+    @_translate_errors
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        self._ensure_network(spec.network)
+        memory = f"{spec.mem_limit_mb}m"
+        container = self.client.containers.create(
+            spec.image,
+            name=spec.name,
+            hostname=spec.name[:63],
+            labels=spec.labels,
+            environment=spec.env,
+            ports={f"{spec.app_port}/tcp": (spec.bind_host, None)},
+            network=spec.network,
+            user="65534:65534",
+            init=True,
+            read_only=True,
+            tmpfs={"/tmp": TMPFS_OPTIONS},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges:true"],
+            pids_limit=spec.pids_limit,
+            mem_limit=memory,
+            memswap_limit=memory,
+            nano_cpus=int(spec.cpu_limit * 1e9),
+            restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
+        )
+        container.start()
+        container.reload()
+        return _from_inspect(container.attrs)
+
+    @_translate_errors
+    def start(self, container_id: str) -> ContainerInfo:
+        container = self.client.containers.get(container_id)
+        container.start()
+        container.reload()
+        return _from_inspect(container.attrs)
+
+    @_translate_errors
+    def stop(self, container_id: str, timeout: int = 5) -> ContainerInfo:
+        container = self.client.containers.get(container_id)
+        container.stop(timeout=timeout)
+        container.reload()
+        return _from_inspect(container.attrs)
+
+    @_translate_errors
+    def restart(self, container_id: str, timeout: int = 5) -> ContainerInfo:
+        container = self.client.containers.get(container_id)
+        container.restart(timeout=timeout)
+        container.reload()
+        return _from_inspect(container.attrs)
+
+    @_translate_errors
+    def remove(self, container_id: str) -> None:
+        try:
+            self.client.api.remove_container(container_id, force=True)
+        except NotFound:
+            return
+        except APIError as exc:
+            if exc.status_code == 409 and "already in progress" in str(exc.explanation or ""):
+                return
+            raise
+
+    @_translate_errors
+    def inspect(self, name_or_id: str) -> ContainerInfo:
+        return _from_inspect(self.client.api.inspect_container(name_or_id))
+
+    @_translate_errors
+    def list_managed(self) -> list[ContainerInfo]:
+        summaries = self.client.api.containers(all=True, filters={"label": f"{MANAGED_LABEL}=true"})
+        return [_from_summary(summary) for summary in summaries]
+
+    @_translate_errors
+    def logs(self, container_id: str, tail: int = 200) -> str:
+        raw = self.client.api.logs(container_id, tail=tail, timestamps=True)
+        return raw.decode("utf-8", errors="replace")
+
+    @_translate_errors
+    def stats(self, container_id: str) -> ContainerStats:
+        stats = self.client.api.stats(container_id, stream=False, one_shot=True)
+        memory = stats.get("memory_stats") or {}
+        inactive = (memory.get("stats") or {}).get("total_inactive_file", 0)
+        return ContainerStats(
+            cpu_percent=_cpu_percent(stats),
+            mem_bytes=max(0, memory.get("usage", 0) - inactive),
+            mem_limit_bytes=memory.get("limit"),
+        )

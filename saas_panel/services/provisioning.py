@@ -1,0 +1,254 @@
+"""One hardened container per user, safe to retry after a crash at any step.
+
+The order is fixed: (1) the DB row in state `provisioning` with a name derived
+from the username, (2) the engine container, found by that name or created,
+(3) the row in state `running` with the port the engine assigned. A retry
+re-reads each step's result instead of redoing it, so it ends with exactly one
+row and one container.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from saas_panel.config import get_settings
+from saas_panel.db import session_scope
+from saas_panel.errors import ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound
+from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
+from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, get_runtime
+from saas_panel.runtime.base import OWNER_LABEL
+from saas_panel.services import activity
+
+Action = Literal["start", "stop", "restart"]
+NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    owner: str
+    name: str
+    state: str
+    image: str
+    engine_id: str | None
+    host_port: int | None
+    mem_limit_mb: int
+    cpu_limit: float
+    created_at: datetime | None
+    started_at: datetime | None
+    error: str | None
+    engine_available: bool = True
+
+
+def container_name(username: str) -> str:
+    """A DNS- and Docker-safe name; usernames are already [a-z0-9_-]{3,32}."""
+    return f"{get_settings().container_prefix}{username}"
+
+
+def engine_state(info: ContainerInfo) -> ContainerState:
+    return ContainerState.RUNNING if info.running else ContainerState.STOPPED
+
+
+@lru_cache(maxsize=1)
+def _spawn_slots() -> threading.BoundedSemaphore:
+    """Caps concurrent container creations: past the engine's ~8/s, more only queue inside dockerd."""
+    return threading.BoundedSemaphore(get_settings().max_concurrent_provisioning)
+
+
+_user_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+_user_locks_guard = threading.Lock()
+
+
+def _user_lock(username: str) -> threading.Lock:
+    """Serialises provisioning of one user within this process (other processes rely on the name)."""
+    with _user_locks_guard:
+        return _user_locks[username]
+
+
+def _limits(user: User) -> tuple[int, float]:
+    settings = get_settings()
+    return user.mem_limit_mb or settings.default_mem_limit_mb, user.cpu_limit or settings.default_cpu_limit
+
+
+def _view(row: Container, user: User, engine_available: bool = True) -> ContainerView:
+    mem, cpu = _limits(user)
+    return ContainerView(
+        owner=user.username,
+        name=row.name,
+        state=row.state,
+        image=row.image,
+        engine_id=row.engine_id,
+        host_port=row.host_port,
+        mem_limit_mb=mem,
+        cpu_limit=cpu,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        error=row.error,
+        engine_available=engine_available,
+    )
+
+
+def _user_by_name(session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound("This user does not exist.")
+    return user
+
+
+def _claim_row(username: str) -> tuple[Container, User]:
+    """Step 1: the user's container row, created in state `provisioning` if missing."""
+    settings = get_settings()
+    for _ in range(2):
+        try:
+            with session_scope() as session:
+                user = _user_by_name(session, username)
+                row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+                if row is None:
+                    row = Container(user_id=user.id, name=container_name(username), image=settings.user_image)
+                    session.add(row)
+                    session.flush()
+                elif row.state != ContainerState.RUNNING.value:
+                    row.state = ContainerState.PROVISIONING.value
+                    row.updated_at = utcnow()
+                return row, user
+        except IntegrityError:
+            continue  # a concurrent call inserted it first: read theirs
+    raise EngineError("Could not reserve a container for this user; try again.")
+
+
+def _spec(row: Container, user: User) -> ContainerSpec:
+    settings = get_settings()
+    mem, cpu = _limits(user)
+    return ContainerSpec(
+        name=row.name,
+        image=row.image,
+        owner=user.username,
+        app_port=settings.user_app_port,
+        bind_host=settings.bind_host,
+        network=settings.user_network,
+        mem_limit_mb=mem,
+        cpu_limit=cpu,
+        pids_limit=settings.pids_limit,
+        env={"SAAS_USERNAME": user.username},
+    )
+
+
+def _inspect_reserved(runtime: ContainerRuntime, name: str) -> ContainerInfo:
+    """Inspect a name another process just reserved: the engine may 404 for a few milliseconds."""
+    for delay in NAME_RACE_BACKOFF_S:
+        try:
+            return runtime.inspect(name)
+        except ContainerNotFound:
+            time.sleep(delay)
+    return runtime.inspect(name)
+
+
+def _ensure_container(runtime: ContainerRuntime, spec: ContainerSpec) -> ContainerInfo:
+    """Step 2: find the container by name (a retry) or create it; make sure it runs."""
+    try:
+        info = runtime.inspect(spec.name)
+    except ContainerNotFound:
+        try:
+            return runtime.create(spec)
+        except ContainerExists:
+            info = _inspect_reserved(runtime, spec.name)
+    if info.labels.get(OWNER_LABEL) != spec.owner:
+        raise EngineError(f"The name {spec.name} is taken by a container the panel does not manage.")
+    return info if info.running else runtime.start(info.id)
+
+
+def _save_engine_state(row_id: int, info: ContainerInfo | None, error: str | None = None) -> Container:
+    """Step 3 (and every later sync): copy what the engine says into the row."""
+    with session_scope() as session:
+        row = session.get(Container, row_id)
+        if info is None:
+            row.state = ContainerState.ERROR.value if error else ContainerState.MISSING.value
+        else:
+            row.state = engine_state(info).value
+            row.engine_id = info.id
+            row.host_port = info.host_port if info.running else row.host_port
+            row.started_at = info.started_at if info.running else row.started_at
+        row.error = error[:500] if error else None
+        row.updated_at = utcnow()
+        return row
+
+
+def provision(username: str, *, actor: str | None = None, ip: str | None = None, runtime: ContainerRuntime | None = None) -> ContainerView:
+    """Give `username` a running container; return the existing one if it is there."""
+    runtime = runtime or get_runtime()
+    with _user_lock(username), _spawn_slots():
+        row, user = _claim_row(username)
+        try:
+            info = _ensure_container(runtime, _spec(row, user))
+        except DomainError as exc:
+            _save_engine_state(row.id, None, error=str(exc))
+            activity.record("provision", actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+            raise
+        row = _save_engine_state(row.id, info)
+    activity.record("provision", actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
+    return _view(row, user)
+
+
+def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerView | None:
+    """The user's container as the engine sees it now (the row is updated to match)."""
+    runtime = runtime or get_runtime()
+    with session_scope() as session:
+        user = _user_by_name(session, username)
+        row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+    if row is None:
+        return None
+    if row.state == ContainerState.PROVISIONING.value:
+        return _view(row, user)
+    try:
+        info = runtime.inspect(row.engine_id or row.name)
+    except ContainerNotFound:
+        info = None
+    except EngineUnavailable:
+        return _view(row, user, engine_available=False)
+    if row.state == ContainerState.ERROR.value and info is None:
+        return _view(row, user)
+    return _view(_save_engine_state(row.id, info), user)
+
+
+def control(username: str, action: Action, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> ContainerView:
+    """Start, stop or restart `username`'s container. Ownership is the caller's check."""
+    runtime = runtime or get_runtime()
+    current = status(username, runtime)
+    if current is None or current.state == ContainerState.MISSING.value:
+        if action == "stop":
+            raise NotFound("There is no container to stop.")
+        return provision(username, actor=actor, ip=ip, runtime=runtime)
+    operation = {"start": runtime.start, "stop": runtime.stop, "restart": runtime.restart}[action]
+    try:
+        info = operation(current.engine_id or current.name)
+    except DomainError as exc:
+        activity.record(action, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+        raise
+    with session_scope() as session:
+        user = _user_by_name(session, username)
+        row = session.exec(select(Container).where(Container.user_id == user.id)).one()
+    row = _save_engine_state(row.id, info)
+    activity.record(action, actor=actor, target=username, ip=ip)
+    return _view(row, user)
+
+
+def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> None:
+    """Remove `username`'s container and its row (the activity log keeps the history)."""
+    runtime = runtime or get_runtime()
+    with session_scope() as session:
+        user = _user_by_name(session, username)
+        row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+    if row is None:
+        return
+    runtime.remove(row.engine_id or row.name)
+    with session_scope() as session:
+        session.delete(session.get(Container, row.id))
+        activity.record("remove_container", actor=actor, target=username, ip=ip, session=session)

@@ -1,0 +1,151 @@
+"""The user's dashboard: their own container only, found from the session, never from an argument."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import reflex as rx
+
+from saas_panel.errors import DomainError
+from saas_panel.models import ContainerState, utcnow
+from saas_panel.services import auth, provisioning, users
+from saas_panel.services.provisioning import ContainerView
+from saas_panel.state.auth import AuthState
+from saas_panel.state.background import provision_in_background
+
+USER_ACTIONS = ("start", "stop", "restart")
+WATCH_INTERVAL_S = 0.5
+WATCH_LIMIT_S = 180
+
+
+def humanize_duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+class DashboardState(AuthState):
+    status: str = ""  # provisioning | running | stopped | error | missing | none
+    engine_available: bool = True
+    container_name: str = ""
+    image: str = ""
+    created: str = ""
+    uptime: str = ""
+    host_port: str = ""
+    mem_limit: str = ""
+    cpu_limit: str = ""
+    error: str = ""
+    app_url: str = ""
+    pending_action: str = ""
+
+    @rx.var
+    def is_provisioning(self) -> bool:
+        return self.status == ContainerState.PROVISIONING.value
+
+    def _show(self, view: ContainerView | None) -> None:
+        if view is None:
+            self.status = "none"
+            return
+        running = view.state == ContainerState.RUNNING.value
+        self.status = view.state
+        self.engine_available = view.engine_available
+        self.container_name = view.name
+        self.image = view.image
+        self.created = _when(view.created_at)
+        self.uptime = humanize_duration((utcnow() - view.started_at).total_seconds()) if running and view.started_at else "—"
+        self.host_port = str(view.host_port or "—")
+        self.mem_limit = f"{view.mem_limit_mb} MB"
+        self.cpu_limit = f"{view.cpu_limit:g} CPU"
+        self.error = view.error or ""
+        host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
+        self.app_url = f"http://{host}:{view.host_port}/" if running and view.host_port else ""
+
+    async def _owner(self) -> str | None:
+        user = await self._current_user()
+        return user.username if user else None
+
+    @rx.event
+    async def load(self):
+        username = await self._owner()
+        if username is None:
+            return
+        view = await asyncio.to_thread(provisioning.status, username)
+        if view is None:
+            provision_in_background(username, actor=username, ip=self._client_ip())
+            self.status = ContainerState.PROVISIONING.value
+            return DashboardState.watch
+        self._show(view)
+        if self.is_provisioning:
+            return DashboardState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Follow a container that is being created until it settles."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WATCH_LIMIT_S
+        while loop.time() < deadline:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            async with self:
+                token = self.session_token
+            user = await asyncio.to_thread(auth.resolve_session, token)
+            if user is None:
+                return
+            view = await asyncio.to_thread(provisioning.status, user.username)
+            async with self:
+                self._show(view)
+                if not self.is_provisioning:
+                    if self.status == ContainerState.RUNNING.value:
+                        return rx.toast.success("Your container is running.")
+                    return rx.toast.error(self.error or f"Your container is {self.status}.")
+
+    @rx.event
+    async def refresh(self):
+        username = await self._owner()
+        if username is not None:
+            self._show(await asyncio.to_thread(provisioning.status, username))
+
+    @rx.event
+    async def container_action(self, action: str):
+        if action not in USER_ACTIONS:
+            yield rx.toast.error("Unknown action.")
+            return
+        username = await self._owner()
+        if username is None:
+            yield rx.redirect("/login")
+            return
+        self.pending_action = action
+        yield
+        try:
+            view = await asyncio.to_thread(provisioning.control, username, action, actor=username, ip=self._client_ip())
+        except DomainError as exc:
+            self.pending_action = ""
+            yield rx.toast.error(str(exc))
+            return
+        self.pending_action = ""
+        self._show(view)
+        yield rx.toast.success({"start": "Container started.", "stop": "Container stopped.", "restart": "Container restarted."}[action])
+
+    @rx.event
+    async def delete_account(self):
+        username = await self._owner()
+        if username is None:
+            return rx.redirect("/login")
+        try:
+            await asyncio.to_thread(users.delete_account, username, actor=username, ip=self._client_ip())
+        except DomainError as exc:
+            return rx.toast.error(str(exc))
+        self.session_token = ""
+        self.username = ""
+        self.role = ""
+        return [rx.redirect("/login"), rx.toast.success("Your account and your container were deleted.")]

@@ -1,0 +1,33 @@
+"""A new user's container appears on their dashboard and answers."""
+
+from __future__ import annotations
+
+import urllib.request
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import sign_up
+
+PROVISION_TIMEOUT_MS = 60_000
+
+
+def test_signup_shows_a_running_container_whose_app_answers(page):
+    name = f"d{uuid.uuid4().hex[:10]}"
+    sign_up(page, name)
+    page.wait_for_url("**/dashboard**")
+    expect(page.locator("#container-status")).to_have_text("running", timeout=PROVISION_TIMEOUT_MS)
+    href = page.locator("#open-app").get_attribute("href")
+    assert href and href.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(href, timeout=10) as response:
+        body = response.read().decode()
+    assert response.status == 200 and name in body
+
+    page.click("#container-stop")
+    expect(page.locator("#container-status")).to_have_text("stopped", timeout=20_000)
+    page.click("#container-start")
+    expect(page.locator("#container-status")).to_have_text("running", timeout=20_000)
+
+    page.click("#delete-account")
+    page.click("#confirm-delete")
+    page.wait_for_url("**/login**")

@@ -1,0 +1,33 @@
+"""Call Reflex event handlers directly, as a forged client event would."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+
+
+def run(coro):
+    """asyncio.run in a fresh thread: Playwright's sync API may own this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _invoke(state, handler, kwargs):
+    result = handler.fn(state, **kwargs)
+    if inspect.isasyncgen(result):
+        return [item async for item in result]
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def call(state, handler, **kwargs):
+    """Run `handler` on `state` to completion; return what it returned or yielded."""
+    return run(_invoke(state, handler, kwargs))
+
+
+def state_with_token(state_cls, token: str):
+    state = state_cls(_reflex_internal_init=True)
+    state.session_token = token
+    return state

@@ -1,0 +1,35 @@
+"""Real Docker engine fixtures: every container a test makes is removed afterwards."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from saas_panel.runtime.base import MANAGED_LABEL
+
+TEST_NETWORK = "saas-panel-test"
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        message = f"Docker engine not reachable ({exc}); run `make test`, which starts it"
+        print(f"SKIP: {message}")
+        pytest.skip(message)
+    return client
+
+
+@pytest.fixture
+def engine(db, docker_client, monkeypatch):
+    """A migrated DB plus a per-test container name prefix; cleans up its containers."""
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    monkeypatch.setenv("SAAS_PANEL_CONTAINER_PREFIX", prefix)
+    monkeypatch.setenv("SAAS_PANEL_USER_NETWORK", TEST_NETWORK)
+    yield prefix
+    for container in docker_client.containers.list(all=True, filters={"name": prefix, "label": MANAGED_LABEL}):
+        container.remove(force=True)
