@@ -42,6 +42,8 @@ class Settings:
     max_concurrent_provisioning: int = field(default_factory=lambda: _env_int("SAAS_PANEL_MAX_CONCURRENT_PROVISIONING", 8))
     user_app_port: int = 8080  # the port user_dashboard listens on inside its container
     metrics_interval: float = field(default_factory=lambda: _env_float("SAAS_PANEL_METRICS_INTERVAL", 5.0))
+    metrics_raw_minutes: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_RAW_MINUTES", 120))
+    metrics_rollup_days: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_ROLLUP_DAYS", 7))
 
 
 def get_settings() -> Settings:

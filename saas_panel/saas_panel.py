@@ -2,17 +2,19 @@
 
 import reflex as rx
 
-from saas_panel.pages.admin import admin_page
+from saas_panel.pages.admin import activity_page, containers_page, overview_page, users_page
 from saas_panel.pages.auth import login_page, signup_page
 from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
-from saas_panel.state.admin import AdminState
+from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, UsersState
 from saas_panel.state.auth import AuthState
 from saas_panel.state.dashboard import DashboardState
+from saas_panel.state.live import ContainerLive, run_collector
 
 app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
 )
+app.register_lifespan_task(run_collector)
 
 app.add_page(index_page, route="/", title="saas-panel", on_load=AuthState.route_home)
 app.add_page(login_page, route="/login", title="Log in · saas-panel", on_load=AuthState.redirect_if_signed_in)
@@ -21,11 +23,12 @@ app.add_page(
     dashboard_page,
     route="/dashboard",
     title="Dashboard · saas-panel",
-    on_load=[AuthState.require_user, DashboardState.load],
+    on_load=[AuthState.require_user, DashboardState.load, ContainerLive.join],
 )
-app.add_page(
-    admin_page,
-    route="/admin",
-    title="Admin · saas-panel",
-    on_load=[AuthState.require_admin_page, AdminState.load],
-)
+for admin_screen, route, title, state in (
+    (overview_page, "/admin", "Admin", OverviewState),
+    (users_page, "/admin/users", "Users · Admin", UsersState),
+    (containers_page, "/admin/containers", "Containers · Admin", ContainersState),
+    (activity_page, "/admin/activity", "Activity · Admin", ActivityState),
+):
+    app.add_page(admin_screen, route=route, title=f"{title} · saas-panel", on_load=[AuthState.require_admin_page, state.load])

@@ -28,6 +28,10 @@ def call(state, handler, **kwargs):
 
 
 def state_with_token(state_cls, token: str):
-    state = state_cls(_reflex_internal_init=True)
+    """`state_cls` inside a whole state tree (so `get_state` finds its siblings), signed in with `token`."""
+    import reflex as rx
+
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(state_cls.get_full_name().split(".")[1:])
     state.session_token = token
     return state

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import reflex as rx
 
+from saas_panel.components.charts import usage_chart
 from saas_panel.components.layout import page_shell, signed_in_only
 from saas_panel.components.status import status_badge
 from saas_panel.state.dashboard import DashboardState
+from saas_panel.state.live import ContainerLive
 
 
 def _info(label: str, value, **props) -> rx.Component:
     return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value, **props))
 
 
-def _action_button(action: str, label: str, icon: str, **props) -> rx.Component:
+def _action_button(action: str, label: str, icon: str, pointless, **props) -> rx.Component:
+    """A container action; disabled while another runs, or when `pointless` (e.g. start when running)."""
     return rx.button(
         rx.icon(icon, size=16),
         label,
         on_click=DashboardState.container_action(action),
         loading=DashboardState.pending_action == action,
-        disabled=(DashboardState.pending_action != "") | DashboardState.is_provisioning,
+        disabled=(DashboardState.pending_action != "") | DashboardState.is_provisioning | pointless,
         id=f"container-{action}",
         **props,
     )
@@ -46,17 +49,17 @@ def _container_card() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.heading("Your service", size="5"),
-                rx.box(status_badge(DashboardState.status), id="container-status"),
+                rx.box(status_badge(ContainerLive.status), id="container-status"),
                 rx.spacer(),
                 rx.icon_button(rx.icon("refresh-cw", size=16), on_click=DashboardState.refresh, variant="ghost", aria_label="Refresh"),
                 align="center",
                 width="100%",
             ),
             rx.cond(DashboardState.is_provisioning, _provisioning_notice()),
-            rx.cond(~DashboardState.engine_available, _engine_notice()),
+            rx.cond(~DashboardState.engine_available | ~ContainerLive.engine_ok, _engine_notice()),
             rx.cond(DashboardState.error != "", rx.callout(DashboardState.error, icon="circle-alert", color_scheme="red")),
             rx.data_list.root(
-                _info("Container", rx.code(DashboardState.container_name)),
+                _info("Container", rx.code(DashboardState.container_name, id="container-name")),
                 _info("Image", DashboardState.image),
                 _info("Created", DashboardState.created),
                 _info("Uptime", DashboardState.uptime, id="container-uptime"),
@@ -74,9 +77,9 @@ def _container_card() -> rx.Component:
                         id="open-app",
                     ),
                 ),
-                _action_button("start", "Start", "play", variant="soft", color_scheme="green"),
-                _action_button("stop", "Stop", "square", variant="soft", color_scheme="gray"),
-                _action_button("restart", "Restart", "rotate-cw", variant="soft"),
+                _action_button("start", "Start", "play", ContainerLive.status == "running", variant="soft", color_scheme="green"),
+                _action_button("stop", "Stop", "square", ContainerLive.status != "running", variant="soft", color_scheme="gray"),
+                _action_button("restart", "Restart", "rotate-cw", ContainerLive.status != "running", variant="soft"),
                 spacing="3",
                 wrap="wrap",
             ),
@@ -84,6 +87,71 @@ def _container_card() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _range_picker() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item("Hour", value="hour"),
+        rx.segmented_control.item("Day", value="day"),
+        rx.segmented_control.item("Week", value="week"),
+        value=DashboardState.chart_range,
+        on_change=DashboardState.set_chart_range,
+        id="chart-range",
+    )
+
+
+def _charts() -> rx.Component:
+    data = rx.cond(DashboardState.chart_range == "hour", ContainerLive.series, DashboardState.history)
+    return rx.vstack(
+        rx.flex(
+            rx.heading("Usage", size="5"),
+            rx.text("CPU ", rx.code(ContainerLive.cpu_percent, "%"), " · memory ", rx.code(ContainerLive.mem_mb, " MB"), size="2"),
+            rx.spacer(),
+            _range_picker(),
+            align="center",
+            gap="1rem",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.grid(
+            usage_chart(data, "cpu", "CPU (% of one core)", "%", "indigo", "cpu-chart"),
+            usage_chart(data, "mem_mb", "Memory (MB)", " MB", "teal", "memory-chart"),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _timeline_item(item: dict) -> rx.Component:
+    return rx.hstack(
+        rx.badge(item["outcome"], color_scheme=rx.cond(item["outcome"] == "success", "green", "red"), variant="soft"),
+        rx.text(rx.text.strong(item["actor"]), " ", item["action"].to(str).replace("_", " "), size="2"),
+        rx.spacer(),
+        rx.text(item["time"], size="1", color_scheme="gray"),
+        width="100%",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _timeline() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Activity", size="5"),
+            rx.cond(
+                ContainerLive.timeline.length() > 0,
+                rx.vstack(rx.foreach(ContainerLive.timeline, _timeline_item), spacing="2", width="100%"),
+                rx.text("Nothing yet.", size="2", color_scheme="gray"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id="activity-timeline",
     )
 
 
@@ -130,6 +198,8 @@ def dashboard_page() -> rx.Component:
                     rx.center(rx.spinner(size="3"), width="100%", padding="2rem"),
                     _container_card(),
                 ),
+                _charts(),
+                _timeline(),
                 _danger_zone(),
                 spacing="5",
                 width="100%",

@@ -8,6 +8,7 @@ EngineError), never their SDK's exceptions.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -61,6 +62,34 @@ class ContainerStats:
     mem_limit_bytes: int | None
 
 
+@dataclass(frozen=True)
+class UsageSample:
+    """Cumulative CPU time and current memory of one container at `read_at` (monotonic seconds)."""
+
+    cpu_ns: int
+    mem_bytes: int
+    mem_limit_bytes: int | None
+    read_at: float
+
+
+@dataclass(frozen=True)
+class ContainerEvent:
+    container_id: str
+    name: str
+    action: str  # the engine's word: start, die, stop, destroy, ...
+    owner: str | None
+
+
+class EventStream(ABC):
+    """A blocking iterator of engine events; `close()` from another thread ends it."""
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[ContainerEvent]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
 class ContainerRuntime(ABC):
     @abstractmethod
     def ping(self) -> bool:
@@ -87,6 +116,10 @@ class ContainerRuntime(ABC):
     def inspect(self, name_or_id: str) -> ContainerInfo: ...
 
     @abstractmethod
+    def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:
+        """Change memory (= memory + swap) and CPU limits of a container, running or not."""
+
+    @abstractmethod
     def list_managed(self) -> list[ContainerInfo]:
         """Every container carrying the managed label, running or not."""
 
@@ -95,3 +128,11 @@ class ContainerRuntime(ABC):
 
     @abstractmethod
     def stats(self, container_id: str) -> ContainerStats: ...
+
+    @abstractmethod
+    def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
+        """Cumulative counters of running containers, as cheaply as the engine allows."""
+
+    @abstractmethod
+    def events(self) -> EventStream:
+        """State changes of managed containers, as they happen."""

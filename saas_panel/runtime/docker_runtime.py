@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import wraps
 from typing import TypeVar
@@ -13,10 +15,22 @@ import requests
 from docker.errors import APIError, DockerException, NotFound
 
 from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable
-from saas_panel.runtime.base import MANAGED_LABEL, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerStats
+from saas_panel.runtime.base import (
+    MANAGED_LABEL,
+    OWNER_LABEL,
+    ContainerEvent,
+    ContainerInfo,
+    ContainerRuntime,
+    ContainerSpec,
+    ContainerStats,
+    EventStream,
+    UsageSample,
+)
+from saas_panel.runtime.cgroups import CgroupReader
 
 T = TypeVar("T")
 API_TIMEOUT_S = 30
+STATS_API_CONCURRENCY = 16
 TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
 UNAVAILABLE = "The container engine is unavailable. Is Docker running?"
 
@@ -101,12 +115,53 @@ def _cpu_percent(stats: dict) -> float:
     return round(cpu_delta / system_delta * cpus * 100, 2) if system_delta > 0 else 0.0
 
 
+class DockerEventStream(EventStream):
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[ContainerEvent]:
+        try:
+            for raw in self._stream:
+                actor = raw.get("Actor") or {}
+                attributes = actor.get("Attributes") or {}
+                yield ContainerEvent(
+                    container_id=actor.get("ID") or raw.get("id", ""),
+                    name=attributes.get("name", ""),
+                    action=(raw.get("Action") or raw.get("status") or "").split(":")[0],
+                    owner=attributes.get(OWNER_LABEL),
+                )
+        except (requests.exceptions.RequestException, DockerException, OSError, AttributeError) as exc:
+            raise EngineUnavailable(UNAVAILABLE) from exc
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        except Exception:  # noqa: BLE001 - closing a broken stream must not raise
+            pass
+
+
+def _usage_from_stats(stats: dict) -> UsageSample | None:
+    try:
+        cpu_ns = stats["cpu_stats"]["cpu_usage"]["total_usage"]
+    except (KeyError, TypeError):
+        return None
+    memory = stats.get("memory_stats") or {}
+    inactive = (memory.get("stats") or {}).get("total_inactive_file", 0)
+    return UsageSample(
+        cpu_ns=cpu_ns,
+        mem_bytes=max(0, memory.get("usage", 0) - inactive),
+        mem_limit_bytes=memory.get("limit"),
+        read_at=time.monotonic(),
+    )
+
+
 class DockerRuntime(ContainerRuntime):
     _shared: DockerRuntime | None = None
     _shared_lock = threading.Lock()
 
-    def __init__(self, client: docker.DockerClient | None = None):
+    def __init__(self, client: docker.DockerClient | None = None, cgroups: CgroupReader | None = None):
         self._client = client
+        self._cgroups = cgroups or CgroupReader()
         self._network_lock = threading.Lock()
         self._networks_ready: set[str] = set()
 
@@ -216,6 +271,14 @@ class DockerRuntime(ContainerRuntime):
         return _from_inspect(self.client.api.inspect_container(name_or_id))
 
     @_translate_errors
+    def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:
+        # The SDK's update_container has no NanoCpus, and CpuQuota conflicts with it: post the API body.
+        memory = mem_limit_mb * 1024 * 1024
+        api = self.client.api
+        body = {"Memory": memory, "MemorySwap": memory, "NanoCpus": int(cpu_limit * 1e9)}
+        api._raise_for_status(api._post_json(api._url("/containers/{0}/update", container_id), data=body))
+
+    @_translate_errors
     def list_managed(self) -> list[ContainerInfo]:
         summaries = self.client.api.containers(all=True, filters={"label": f"{MANAGED_LABEL}=true"})
         return [_from_summary(summary) for summary in summaries]
@@ -235,3 +298,30 @@ class DockerRuntime(ContainerRuntime):
             mem_bytes=max(0, memory.get("usage", 0) - inactive),
             mem_limit_bytes=memory.get("limit"),
         )
+
+    def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
+        samples: dict[str, UsageSample] = {}
+        remote: list[str] = []
+        for container_id in container_ids:
+            sample = self._cgroups.read(container_id)
+            if sample is None:
+                remote.append(container_id)
+            else:
+                samples[container_id] = sample
+        if remote:  # cgroups not visible here: the stats API, one_shot, bounded concurrency
+            with ThreadPoolExecutor(max_workers=STATS_API_CONCURRENCY) as pool:
+                for container_id, sample in zip(remote, pool.map(self._usage_via_api, remote)):
+                    if sample is not None:
+                        samples[container_id] = sample
+        return samples
+
+    def _usage_via_api(self, container_id: str) -> UsageSample | None:
+        try:
+            return _usage_from_stats(self.client.api.stats(container_id, stream=False, one_shot=True))
+        except (DockerException, requests.exceptions.RequestException):
+            return None
+
+    @_translate_errors
+    def events(self) -> EventStream:
+        stream = self.client.events(decode=True, filters={"type": "container", "label": f"{MANAGED_LABEL}=true"})
+        return DockerEventStream(stream)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
 
 from saas_panel.db import session_scope
+from saas_panel.errors import ValidationError
 from saas_panel.models import ActivityLog, Outcome
+from saas_panel.services.query import Page, contains_any, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
 
 SYSTEM_ACTOR = "system"
 
@@ -34,3 +43,161 @@ def record(
         return
     with session_scope() as own:
         own.add(row)
+
+
+# --- the admin console's activity log ----------------------------------------
+
+EXPORT_MAX_ROWS = 50_000
+EXPORT_CHUNK_ROWS = 1_000
+CSV_HEADER = ("time_utc", "actor", "action", "target", "ip", "outcome", "details")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ActivityQuery:
+    search: str = ""  # substring of actor, action, target, IP or details
+    actor: str = ""  # exact username (or "system"/"anonymous")
+    action: str = ""  # exact action
+    target: str = ""  # exact target
+    outcome: str = ""
+    date_from: str = ""  # YYYY-MM-DD, inclusive (UTC)
+    date_to: str = ""  # YYYY-MM-DD, inclusive (UTC)
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    id: int
+    time: str
+    actor: str
+    action: str
+    target: str
+    ip: str
+    outcome: str
+    details: str
+
+
+def _day(raw: str, label: str) -> datetime:
+    try:
+        return datetime.strptime(raw.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ValidationError(label, f"{label} must be a date like 2026-01-31.") from None
+
+
+def _filtered(statement, query: ActivityQuery):
+    if query.search and query.search.strip():
+        statement = statement.where(
+            contains_any(query.search, ActivityLog.actor, ActivityLog.action, ActivityLog.target, ActivityLog.ip, ActivityLog.details)
+        )
+    for column, value in (
+        (ActivityLog.actor, query.actor),
+        (ActivityLog.action, query.action),
+        (ActivityLog.target, query.target),
+        (ActivityLog.outcome, query.outcome),
+    ):
+        if is_set(value) and value.strip():
+            statement = statement.where(column == value.strip())
+    if query.date_from:
+        statement = statement.where(ActivityLog.created_at >= _day(query.date_from, "From"))
+    if query.date_to:
+        statement = statement.where(ActivityLog.created_at < _day(query.date_to, "To") + timedelta(days=1))
+    return statement.order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
+
+
+def _row(log: ActivityLog) -> ActivityRow:
+    return ActivityRow(
+        id=log.id,
+        time=log.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        actor=log.actor,
+        action=log.action,
+        target=log.target or "",
+        ip=log.ip or "",
+        outcome=log.outcome,
+        details=log.details or "",
+    )
+
+
+def search(query: ActivityQuery) -> Page[ActivityRow]:
+    """One page of the log, newest first, filtered and counted in SQL."""
+    size, wanted = per_page(query.per_page), page_number(query.page)
+    statement = _filtered(select(ActivityLog), query)
+    fetch = fetch_page_one_scan if query.search and query.search.strip() else fetch_page
+    with session_scope() as session:
+        rows, total, page = fetch(session, statement, count_of(_filtered(select(ActivityLog.id), query)), wanted, size)
+    return Page(rows=[_row(log) for log in rows], total=total, page=page, per_page=size)
+
+
+def recent(limit: int = 10) -> list[ActivityRow]:
+    with session_scope() as session:
+        rows = session.exec(select(ActivityLog).order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc()).limit(limit)).all()
+    return [_row(log) for log in rows]
+
+
+def timeline(username: str, limit: int = 20) -> list[ActivityRow]:
+    """What a user did and what was done to them (by admins and the system), newest first."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(ActivityLog)
+            .where(or_(ActivityLog.actor == username, ActivityLog.target == username))
+            .order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
+            .limit(limit)
+        ).all()
+    return [_row(log) for log in rows]
+
+
+def actions(limit: int = 200) -> list[str]:
+    """The distinct actions in the log (for the filter menu); read from the action index."""
+    with session_scope() as session:
+        return list(session.exec(select(ActivityLog.action).distinct().order_by(ActivityLog.action).limit(limit)).all())
+
+
+def csv_safe(value: object) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _after(log: ActivityLog):
+    """Rows after `log` in newest-first order: keyset paging, no growing OFFSET."""
+    return or_(
+        ActivityLog.created_at < log.created_at,
+        and_(ActivityLog.created_at == log.created_at, ActivityLog.id < log.id),
+    )
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def iter_csv(query: ActivityQuery, max_rows: int = EXPORT_MAX_ROWS) -> Iterator[str]:
+    """The filtered log as CSV text, EXPORT_CHUNK_ROWS rows per chunk, at most `max_rows` rows.
+
+    Each chunk is its own short read, so a long export never holds the database.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    yield _drain(buffer)
+    remaining, last = max(0, min(max_rows, EXPORT_MAX_ROWS)), None
+    while remaining > 0:
+        statement = _filtered(select(ActivityLog), query)
+        if last is not None:
+            statement = statement.where(_after(last))
+        with session_scope() as session:
+            chunk = session.exec(statement.limit(min(EXPORT_CHUNK_ROWS, remaining))).all()
+        for log in chunk:
+            row = _row(log)
+            writer.writerow([csv_safe(v) for v in (row.time, row.actor, row.action, row.target, row.ip, row.outcome, row.details)])
+        yield _drain(buffer)
+        if len(chunk) < EXPORT_CHUNK_ROWS:
+            return
+        remaining -= len(chunk)
+        last = chunk[-1]
+
+
+def export_csv(query: ActivityQuery, max_rows: int = EXPORT_MAX_ROWS) -> str:
+    return "".join(iter_csv(query, max_rows))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -61,6 +63,31 @@ def engine_state(info: ContainerInfo) -> ContainerState:
 def _spawn_slots() -> threading.BoundedSemaphore:
     """Caps concurrent container creations: past the engine's ~8/s, more only queue inside dockerd."""
     return threading.BoundedSemaphore(get_settings().max_concurrent_provisioning)
+
+
+# Containers the panel is acting on now (and for a moment after, as engine events trail the
+# API call): the collector leaves them alone and does not log their changes as external.
+_panel_actions: dict[str, float] = {}
+EVENT_TRAIL_S = 1.0
+
+
+@contextmanager
+def panel_action(container_name: str) -> Iterator[None]:
+    _panel_actions[container_name] = float("inf")
+    try:
+        yield
+    finally:
+        _panel_actions[container_name] = time.monotonic() + EVENT_TRAIL_S
+
+
+def panel_action_in_progress(container_name: str) -> bool:
+    deadline = _panel_actions.get(container_name)
+    if deadline is None:
+        return False
+    if deadline < time.monotonic():
+        _panel_actions.pop(container_name, None)
+        return False
+    return True
 
 
 _user_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -187,7 +214,8 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
     with _user_lock(username), _spawn_slots():
         row, user = _claim_row(username)
         try:
-            info = _ensure_container(runtime, _spec(row, user))
+            with panel_action(row.name):
+                info = _ensure_container(runtime, _spec(row, user))
         except DomainError as exc:
             _save_engine_state(row.id, None, error=str(exc))
             activity.record("provision", actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
@@ -195,6 +223,13 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
         row = _save_engine_state(row.id, info)
     activity.record("provision", actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
     return _view(row, user)
+
+
+def container_row_id(username: str) -> int | None:
+    with session_scope() as session:
+        return session.exec(
+            select(Container.id).join(User, User.id == Container.user_id).where(User.username == username)
+        ).first()
 
 
 def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerView | None:
@@ -228,7 +263,8 @@ def control(username: str, action: Action, *, actor: str, ip: str | None = None,
         return provision(username, actor=actor, ip=ip, runtime=runtime)
     operation = {"start": runtime.start, "stop": runtime.stop, "restart": runtime.restart}[action]
     try:
-        info = operation(current.engine_id or current.name)
+        with panel_action(current.name):
+            info = operation(current.engine_id or current.name)
     except DomainError as exc:
         activity.record(action, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
         raise
@@ -240,6 +276,19 @@ def control(username: str, action: Action, *, actor: str, ip: str | None = None,
     return _view(row, user)
 
 
+def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool:
+    """Push the user's current limits to their existing container; False when there is none."""
+    runtime = runtime or get_runtime()
+    with session_scope() as session:
+        user = _user_by_name(session, username)
+        row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+    if row is None or row.state in (ContainerState.PROVISIONING.value, ContainerState.MISSING.value):
+        return False
+    mem, cpu = _limits(user)
+    runtime.update_limits(row.engine_id or row.name, mem, cpu)
+    return True
+
+
 def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> None:
     """Remove `username`'s container and its row (the activity log keeps the history)."""
     runtime = runtime or get_runtime()
@@ -248,7 +297,8 @@ def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: Co
         row = session.exec(select(Container).where(Container.user_id == user.id)).first()
     if row is None:
         return
-    runtime.remove(row.engine_id or row.name)
+    with panel_action(row.name):
+        runtime.remove(row.engine_id or row.name)
     with session_scope() as session:
         session.delete(session.get(Container, row.id))
         activity.record("remove_container", actor=actor, target=username, ip=ip, session=session)

@@ -1,22 +1,41 @@
-"""User administration: the first admin, listing and account changes."""
+"""User administration: the first admin, the admin console's user table and account changes.
+
+Every change takes the acting admin (resolved from their session by the
+caller) and writes an activity row with the admin as actor and the account as
+target. An admin cannot disable, demote or delete themselves, and the last
+active admin can never be removed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.models import Role, User
+from saas_panel.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from saas_panel.models import Container, ContainerState, Role, User
 from saas_panel.services import activity, provisioning
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
-from saas_panel.errors import NotFound, PermissionDenied
+from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
 from saas_panel.services.security import generate_password, hash_password
 from saas_panel.services.validation import check_password
 
 ADMIN_USERNAME = "admin"
 ADMIN_EMAIL = "admin@localhost.localdomain"
+NO_CONTAINER = "none"  # container-state filter value: users without a container
+USER_SORTS = {
+    "username": User.username,
+    "email": User.email,
+    "role": User.role,
+    "created_at": User.created_at,
+    "last_login_at": User.last_login_at,
+    "container_state": Container.state,
+}
+MEM_LIMIT_RANGE_MB = (32, 65536)
+CPU_LIMIT_RANGE = (0.05, 64.0)
 
 
 @dataclass(frozen=True)
@@ -60,24 +79,19 @@ def count_users() -> tuple[int, int]:
     return total, active
 
 
-def set_active(admin: CurrentUser, user_id: int, active: bool, ip: str | None = None) -> None:
-    """Enable or disable an account; disabling ends its sessions."""
-    with session_scope() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFound("This user no longer exists.")
-        if user.id == admin.id and not active:
-            raise PermissionDenied("You cannot disable your own account.")
-        user.is_active = active
-        if not active:
-            revoke_user_sessions(session, user.id)
-        activity.record(
-            "enable_user" if active else "disable_user",
-            actor=admin.username,
-            target=user.username,
-            ip=ip,
-            session=session,
-        )
+# --- the user table -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    search: str = ""  # substring of username or email, case-insensitive
+    role: str = ""  # "" | admin | user
+    status: str = ""  # "" | active | disabled
+    container_state: str = ""  # "" | a ContainerState value | "none"
+    sort: str = "username"  # a key of USER_SORTS
+    descending: bool = False
+    page: int = 1
+    per_page: int = 25
 
 
 @dataclass(frozen=True)
@@ -88,15 +102,201 @@ class UserRow:
     role: str
     is_active: bool
     created_at: str
+    last_login_at: str
+    container_state: str  # "none" without a container
+    mem_limit_mb: int | None
+    cpu_limit: float | None
 
 
-def list_users(limit: int = 50, offset: int = 0) -> list[UserRow]:
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _user_filters(statement, query: UserQuery):
+    if query.search and query.search.strip():
+        statement = statement.where(contains_any(query.search, User.username, User.email))
+    if is_set(query.role):
+        statement = statement.where(User.role == query.role)
+    if query.status == "active":
+        statement = statement.where(User.is_active)
+    elif query.status == "disabled":
+        statement = statement.where(~User.is_active)
+    if query.container_state == NO_CONTAINER:
+        statement = statement.where(Container.id.is_(None))
+    elif is_set(query.container_state):
+        statement = statement.where(Container.state == query.container_state)
+    return statement
+
+
+def search_users(query: UserQuery) -> Page[UserRow]:
+    """One page of users matching `query`, filtered, sorted and counted in SQL."""
+    size, wanted = per_page(query.per_page), page_number(query.page)
+    column = USER_SORTS.get(query.sort, User.username)
+    order = [column.desc() if query.descending else column.asc(), User.id]
+    base = select(User, Container.state).outerjoin(Container, Container.user_id == User.id)
+    statement = _user_filters(base, query).order_by(*order)
     with session_scope() as session:
-        users = session.exec(select(User).order_by(User.username).offset(offset).limit(limit)).all()
-    return [
-        UserRow(u.id, u.username, u.email, u.role, u.is_active, u.created_at.strftime("%Y-%m-%d %H:%M"))
-        for u in users
-    ]
+        rows, total, page = fetch_page(session, statement, count_of(_user_filters(select(User.id).outerjoin(Container, Container.user_id == User.id), query)), wanted, size)
+    return Page(
+        rows=[
+            UserRow(
+                id=user.id,
+                username=user.username,
+                email=user.email,
+                role=user.role,
+                is_active=user.is_active,
+                created_at=_when(user.created_at),
+                last_login_at=_when(user.last_login_at),
+                container_state=state or NO_CONTAINER,
+                mem_limit_mb=user.mem_limit_mb,
+                cpu_limit=user.cpu_limit,
+            )
+            for user, state in rows
+        ],
+        total=total,
+        page=page,
+        per_page=size,
+    )
+
+
+# --- account changes ------------------------------------------------------
+
+
+def _target(session: Session, user_id: int) -> User:
+    user = session.get(User, int(user_id))
+    if user is None:
+        raise NotFound("This user no longer exists.")
+    return user
+
+
+def _keep_an_admin(session: Session, user: User, verb: str) -> None:
+    """Refuse a change that would leave no active admin."""
+    if not user.is_admin:
+        return
+    others = session.exec(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_active, User.id != user.id)
+    ).one()
+    if others == 0:
+        raise Conflict(f"You cannot {verb} the last administrator.")
+
+
+def _not_self(admin: CurrentUser, user: User, verb: str) -> None:
+    if user.id == admin.id:
+        raise PermissionDenied(f"You cannot {verb} your own account.")
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    password: str | None  # the generated one-time password, or None when the admin chose one
+
+
+def admin_create_user(
+    admin: CurrentUser, username: str, email: str, password: str = "", role: str = "user", ip: str | None = None
+) -> NewUser:
+    """Create an account; without a password one is generated and returned once."""
+    if role not in (Role.ADMIN.value, Role.USER.value):
+        raise ValidationError("role", "Role must be admin or user.")
+    generated = None if password else generate_password()
+    with session_scope() as session:
+        user = create_user(session, username, email, password or generated, role=Role(role))
+        activity.record("create_user", actor=admin.username, target=user.username, ip=ip, details=f"role {role}", session=session)
+    return NewUser(username=user.username, password=generated)
+
+
+def _container_state(session: Session, user_id: int) -> str | None:
+    return session.exec(select(Container.state).where(Container.user_id == user_id)).first()
+
+
+def set_active(admin: CurrentUser, user_id: int, active: bool, ip: str | None = None) -> str | None:
+    """Enable or disable an account. Disabling ends its sessions and stops its container.
+
+    Returns a warning when the account changed but its container could not be stopped.
+    """
+    with session_scope() as session:
+        user = _target(session, user_id)
+        if not active:
+            _not_self(admin, user, "disable")
+            _keep_an_admin(session, user, "disable")
+            revoke_user_sessions(session, user.id)
+        user.is_active = bool(active)
+        username = user.username
+        state = _container_state(session, user.id)
+        activity.record("enable_user" if active else "disable_user", actor=admin.username, target=username, ip=ip, session=session)
+    if active or state not in (ContainerState.RUNNING.value, ContainerState.PROVISIONING.value):
+        return None
+    try:
+        provisioning.control(username, "stop", actor=admin.username, ip=ip)
+    except DomainError as exc:
+        return f"The account is disabled, but its container could not be stopped: {exc}"
+    return None
+
+
+def set_role(admin: CurrentUser, user_id: int, role: str, ip: str | None = None) -> None:
+    """Promote to admin or demote to user."""
+    if role not in (Role.ADMIN.value, Role.USER.value):
+        raise ValidationError("role", "Role must be admin or user.")
+    with session_scope() as session:
+        user = _target(session, user_id)
+        if user.role == role:
+            return
+        if role == Role.USER.value:
+            _not_self(admin, user, "demote")
+            _keep_an_admin(session, user, "demote")
+        user.role = role  # every handler reads the role from the database, so this applies at once
+        activity.record("promote_user" if role == Role.ADMIN.value else "demote_user", actor=admin.username, target=user.username, ip=ip, session=session)
+
+
+def reset_password(admin: CurrentUser, user_id: int, ip: str | None = None) -> str:
+    """Give the account a new random password (returned once) and end its sessions."""
+    password = generate_password()
+    password_hash = hash_password(password, get_settings().bcrypt_rounds)  # before the write lock
+    with session_scope() as session:
+        user = _target(session, user_id)
+        _not_self(admin, user, "reset the password of")  # it would end this very session
+        user.password_hash = password_hash
+        revoke_user_sessions(session, user.id)
+        activity.record("reset_password", actor=admin.username, target=user.username, ip=ip, session=session)
+    return password
+
+
+def _limit(raw, kind: type, bounds: tuple, label: str):
+    if raw in (None, ""):
+        return None
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise ValidationError(label, f"{label} must be a number.") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValidationError(label, f"{label} must be between {bounds[0]:g} and {bounds[1]:g}.")
+    return value
+
+
+def set_limits(admin: CurrentUser, user_id: int, mem_limit_mb, cpu_limit, ip: str | None = None) -> str:
+    """Set per-user limits (blank = the default); applied to a live container at once when possible."""
+    mem = _limit(mem_limit_mb, int, MEM_LIMIT_RANGE_MB, "Memory (MB)")
+    cpu = _limit(cpu_limit, float, CPU_LIMIT_RANGE, "CPUs")
+    with session_scope() as session:
+        user = _target(session, user_id)
+        user.mem_limit_mb, user.cpu_limit = mem, cpu
+        username = user.username
+        activity.record("set_limits", actor=admin.username, target=username, ip=ip, details=f"memory {mem or 'default'} MB, cpu {cpu or 'default'}", session=session)
+    try:
+        applied = provisioning.apply_limits(username)
+    except DomainError as exc:
+        return f"Limits saved; they apply when the container is next created ({exc})."
+    return "Limits saved and applied to the container." if applied else "Limits saved; they apply to the next container."
+
+
+def admin_delete_user(admin: CurrentUser, user_id: int, ip: str | None = None) -> str:
+    """Delete an account and its container; the audit trail (usernames as text) stays."""
+    with session_scope() as session:
+        user = _target(session, user_id)
+        _not_self(admin, user, "delete")
+        _keep_an_admin(session, user, "delete")
+        username = user.username
+    delete_account(username, actor=admin.username, ip=ip)
+    return username
 
 
 def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import reflex as rx
 
 from saas_panel.errors import DomainError
 from saas_panel.models import ContainerState, utcnow
-from saas_panel.services import auth, provisioning, users
+from saas_panel.services import auth, metrics, provisioning, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
 from saas_panel.state.background import provision_in_background
+from saas_panel.state.live import ContainerLive, load_timeline
 
 USER_ACTIONS = ("start", "stop", "restart")
+CHART_RANGES = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
+MB = 1024 * 1024
 WATCH_INTERVAL_S = 0.5
 WATCH_LIMIT_S = 180
 
@@ -48,15 +51,19 @@ class DashboardState(AuthState):
     error: str = ""
     app_url: str = ""
     pending_action: str = ""
+    chart_range: str = "hour"
+    history: list[dict] = []
 
     @rx.var
     def is_provisioning(self) -> bool:
         return self.status == ContainerState.PROVISIONING.value
 
-    def _show(self, view: ContainerView | None) -> None:
+    async def _show(self, view: ContainerView | None) -> None:
+        live = await self.get_state(ContainerLive)
         if view is None:
-            self.status = "none"
+            self.status = live.status = "none"
             return
+        live.status = view.state
         running = view.state == ContainerState.RUNNING.value
         self.status = view.state
         self.engine_available = view.engine_available
@@ -71,6 +78,28 @@ class DashboardState(AuthState):
         host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
         self.app_url = f"http://{host}:{view.host_port}/" if running and view.host_port else ""
 
+    async def _load_history_and_timeline(self, username: str) -> None:
+        live = await self.get_state(ContainerLive)
+        live.timeline = await load_timeline(username)
+        if self.chart_range == "hour":
+            self.history = []
+            return
+        row_id = await asyncio.to_thread(provisioning.container_row_id, username)
+        points = await asyncio.to_thread(metrics.container_series, row_id, CHART_RANGES[self.chart_range]) if row_id else []
+        self.history = [
+            {"t": p.ts.strftime("%m-%d %H:%M"), "cpu": p.cpu_percent, "mem_mb": round(p.mem_bytes / MB, 1)} for p in points
+        ]
+
+    @rx.event
+    async def set_chart_range(self, chart_range: str | list[str]):
+        chart_range = chart_range[0] if isinstance(chart_range, list) and chart_range else chart_range
+        if chart_range not in CHART_RANGES:
+            return
+        self.chart_range = chart_range
+        username = await self._owner()
+        if username is not None:
+            await self._load_history_and_timeline(username)
+
     async def _owner(self) -> str | None:
         user = await self._current_user()
         return user.username if user else None
@@ -83,9 +112,11 @@ class DashboardState(AuthState):
         view = await asyncio.to_thread(provisioning.status, username)
         if view is None:
             provision_in_background(username, actor=username, ip=self._client_ip())
-            self.status = ContainerState.PROVISIONING.value
+            live = await self.get_state(ContainerLive)
+            self.status = live.status = ContainerState.PROVISIONING.value
             return DashboardState.watch
-        self._show(view)
+        await self._show(view)
+        await self._load_history_and_timeline(username)
         if self.is_provisioning:
             return DashboardState.watch
 
@@ -102,8 +133,11 @@ class DashboardState(AuthState):
             if user is None:
                 return
             view = await asyncio.to_thread(provisioning.status, user.username)
+            if view is None:  # the provisioning thread has not written its row yet
+                continue
             async with self:
-                self._show(view)
+                await self._show(view)
+                await self._load_history_and_timeline(user.username)
                 if not self.is_provisioning:
                     if self.status == ContainerState.RUNNING.value:
                         return rx.toast.success("Your container is running.")
@@ -113,7 +147,8 @@ class DashboardState(AuthState):
     async def refresh(self):
         username = await self._owner()
         if username is not None:
-            self._show(await asyncio.to_thread(provisioning.status, username))
+            await self._show(await asyncio.to_thread(provisioning.status, username))
+            await self._load_history_and_timeline(username)
 
     @rx.event
     async def container_action(self, action: str):
@@ -133,7 +168,8 @@ class DashboardState(AuthState):
             yield rx.toast.error(str(exc))
             return
         self.pending_action = ""
-        self._show(view)
+        await self._show(view)
+        await self._load_history_and_timeline(username)
         yield rx.toast.success({"start": "Container started.", "stop": "Container stopped.", "restart": "Container restarted."}[action])
 
     @rx.event

@@ -1,7 +1,8 @@
 """Admin event handlers are public: each must check the role itself.
 
-Every handler AdminState adds is called as a forged event from a normal
-user's session: nothing may change, and each refusal is logged.
+Every handler of every admin state is called as a forged event from a normal
+user's session, with arguments aimed at another account and its container:
+nothing may change, nothing may be shown, and each refusal is logged.
 """
 
 from __future__ import annotations
@@ -9,54 +10,148 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
 from saas_panel.db import session_scope
-from saas_panel.models import ActivityLog, User
+from saas_panel.models import ActivityLog, Container, User
 from saas_panel.services import auth, users
-from saas_panel.state.admin import AdminState
+from saas_panel.state.admin import ADMIN_STATES, ActivityState, ContainersState, OverviewState, UsersState
 from saas_panel.state.auth import AuthState
 from tests.handlers import call, state_with_token
 
-# Arguments a forger would send to each handler (by parameter name).
-FORGED_ARGS = {"user_id": None, "active": False}
 
-
-def _admin_handlers() -> dict:
+def _admin_handlers(state_cls) -> dict:
     inherited = set(AuthState.event_handlers)  # includes Reflex's own `setvar`
-    return {name: handler for name, handler in AdminState.event_handlers.items() if name not in inherited}
+    return {name: handler for name, handler in state_cls.event_handlers.items() if name not in inherited}
 
 
-def test_every_admin_handler_refuses_a_user_session(make_user):
+def _forged_args(victim: User, container_id: int) -> dict:
+    """What a forger would send, by parameter name."""
+    return {
+        "user_id": victim.id,
+        "container_id": container_id,
+        "active": False,
+        "role": "admin",
+        "action": "delete",
+        "value": "victim",
+        "name": "role",
+        "column": "email",
+        "page": 2,
+        "checked": True,
+        "open_": True,
+        "form_data": {
+            "username": "forged",
+            "email": "forged@example.com",
+            "password": "forged password",
+            "role": "admin",
+            "provision": "on",
+            "user_id": victim.id,
+            "mem_limit_mb": "4096",
+            "cpu_limit": "4",
+        },
+    }
+
+
+def _snapshot(victim_id: int) -> tuple:
+    with session_scope() as session:
+        victim = session.get(User, victim_id)
+        return (
+            session.exec(select(func.count()).select_from(User)).one(),
+            session.exec(select(func.count()).select_from(Container)).one(),
+            (victim.is_active, victim.role, victim.password_hash, victim.mem_limit_mb, victim.cpu_limit),
+            session.exec(select(func.count()).select_from(ActivityLog).where(ActivityLog.outcome != "denied")).one(),
+        )
+
+
+@pytest.fixture
+def victim_with_container(make_user):
     users.ensure_admin("admin password")
     victim = make_user("victim", "password one")
+    with session_scope() as session:
+        row = Container(user_id=victim.id, name="t-victim", image="img", state="running")
+        session.add(row)
+        session.flush()
+        container_id = row.id
+    return victim, container_id
+
+
+def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_container):
+    victim, container_id = victim_with_container
     make_user("mallory", "password one")
     _, token = auth.login("mallory", "password one")
-    handlers = _admin_handlers()
-    assert "set_user_active" in handlers and "load" in handlers
+    before = _snapshot(victim.id)
+    forged = _forged_args(victim, container_id)
+    calls = 0
 
-    for name, handler in handlers.items():
-        params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
-        kwargs = {p: (victim.id if p == "user_id" else FORGED_ARGS.get(p)) for p in params}
-        state = state_with_token(AdminState, token)
-        call(state, handler, **kwargs)
-        assert state.users == [], f"{name} leaked the user list"
+    for state_cls in ADMIN_STATES:
+        handlers = _admin_handlers(state_cls)
+        assert "load" in handlers, state_cls.__name__
+        for name, handler in handlers.items():
+            params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
+            state = state_with_token(state_cls, token)
+            if state_cls is ContainersState:
+                state.selected = [container_id]  # a client can `setvar` this
+            if state_cls is UsersState:
+                state.limits_user = {"id": victim.id, "username": "victim"}
+            call(state, handler, **{p: forged[p] for p in params})
+            calls += 1
+            label = f"{state_cls.__name__}.{name}"
+            assert getattr(state, "rows", []) == [], f"{label} leaked rows"
+            assert getattr(state, "one_time_password", "") == "", f"{label} leaked a password"
+            assert getattr(state, "detail", {}) == {}, f"{label} leaked container detail"
+            assert getattr(state, "users_total", 0) == 0 and getattr(state, "recent", []) == [], f"{label} leaked numbers"
 
+    assert calls >= 25
+    assert _snapshot(victim.id) == before
     with session_scope() as session:
-        assert session.get(User, victim.id).is_active
-        denied = session.exec(select(ActivityLog.action).where(ActivityLog.outcome == "denied", ActivityLog.actor == "mallory")).all()
-    assert len(denied) == len(handlers)
+        denied = session.exec(select(func.count()).select_from(ActivityLog).where(ActivityLog.outcome == "denied", ActivityLog.actor == "mallory")).one()
+    assert denied == calls
 
 
-def test_admin_handler_works_for_an_admin(make_user):
-    users.ensure_admin("admin password")
-    victim = make_user("victim", "password one")
+def _admin_state(state_cls):
     _, token = auth.login("admin", "admin password")
-    state = state_with_token(AdminState, token)
-    call(state, AdminState.event_handlers["set_user_active"], user_id=victim.id, active=False)
-    with session_scope() as session:
-        assert not session.get(User, victim.id).is_active
-    assert any(row["username"] == "victim" and not row["is_active"] for row in state.users)
+    return state_with_token(state_cls, token)
+
+
+def test_admin_handlers_work_for_an_admin(victim_with_container):
+    victim, _ = victim_with_container
+    state = _admin_state(UsersState)
+    call(state, UsersState.event_handlers["load"])
+    assert {row["username"] for row in state.rows} == {"admin", "victim"}
+    call(state, UsersState.event_handlers["set_search"], value="VICT")
+    assert [row["username"] for row in state.rows] == ["victim"]
+    call(state, UsersState.event_handlers["set_role"], user_id=victim.id, role="admin")
+    assert state.rows[0]["role"] == "admin"
+
+    overview = _admin_state(OverviewState)
+    call(overview, OverviewState.event_handlers["load"])
+    assert overview.users_total == 2 and dict(map(tuple, overview.containers))["running"] == 1
+
+    log = _admin_state(ActivityState)
+    call(log, ActivityState.event_handlers["set_filter"], name="action", value="promote_user")
+    assert [(r["actor"], r["target"]) for r in log.rows] == [("admin", "victim")]
+
+
+def test_reset_password_shows_it_once_and_ends_sessions(victim_with_container):
+    victim, _ = victim_with_container
+    _, victim_token = auth.login("victim", "password one")
+    state = _admin_state(UsersState)
+    call(state, UsersState.event_handlers["load"])
+    call(state, UsersState.event_handlers["reset_password"], user_id=victim.id)
+    password = state.one_time_password
+    assert len(password) >= 16 and state.one_time_password_user == "victim"
+    assert auth.resolve_session(victim_token) is None
+    auth.authenticate("victim", password)
+    call(state, UsersState.event_handlers["close_password"])
+    assert state.one_time_password == ""
+
+
+def test_activity_export_downloads_the_filtered_csv(victim_with_container):
+    state = _admin_state(ActivityState)
+    call(state, ActivityState.event_handlers["set_filter"], name="actor", value="victim")
+    updates = call(state, ActivityState.event_handlers["export_csv"])
+    download = str(updates[-1])
+    assert "download" in download.lower() and "activity-" in download
 
 
 @pytest.mark.parametrize("token", ["", "not-a-real-token"])

@@ -1,0 +1,52 @@
+"""Admin console queries at scale: 10,000 users, 100,000 activity rows (benchmarks/seed.py).
+
+Times the service functions the admin pages call (server side, no browser),
+median of REPEAT runs each, on a scratch SQLite database:
+- search: a substring search (users by name/email; activity by free text)
+- filter: users by role + status + container state; containers by state; activity by action + outcome + date range
+- page: a page deep in the middle of each table (OFFSET ~ half the rows)
+- export: CSV of a filtered activity view (one action, ~10,000 rows)
+One line per operation and table; the goal is <= 0.05 s each.
+"""
+
+from __future__ import annotations
+
+from benchmarks.common import median_seconds, scratch_database
+
+REPEAT = 15
+GOAL_S = 0.05
+
+
+def _cases():
+    from saas_panel.services import activity, containers, users
+
+    return [
+        ("search", "users", lambda: users.search_users(users.UserQuery(search="seed0421"))),
+        ("search", "containers", lambda: containers.list_containers(containers.ContainerQuery(search="seed012"))),
+        ("search", "activity", lambda: activity.search(activity.ActivityQuery(search="seed0421"))),
+        ("filter", "users", lambda: users.search_users(users.UserQuery(role="user", status="active", container_state="running"))),
+        ("filter", "containers", lambda: containers.list_containers(containers.ContainerQuery(state="stopped", sort="owner"))),
+        ("filter", "activity", lambda: activity.search(activity.ActivityQuery(action="stop", outcome="failure", date_from="2000-01-01"))),
+        ("page", "users", lambda: users.search_users(users.UserQuery(page=200, sort="created_at", descending=True))),
+        ("page", "containers", lambda: containers.list_containers(containers.ContainerQuery(page=60))),
+        ("page", "activity", lambda: activity.search(activity.ActivityQuery(page=2000))),
+        ("export", "activity", lambda: activity.export_csv(activity.ActivityQuery(action="login"))),
+    ]
+
+
+def run():
+    from benchmarks.seed import seed
+
+    with scratch_database():
+        counts = seed()
+        for op, table, fn in _cases():
+            fn()  # warm the page cache
+            seconds = median_seconds(fn, REPEAT)
+            yield {
+                "bench": "admin_list",
+                "op": op,
+                "table": table,
+                "ours_s": round(seconds, 4),
+                "goal_s": GOAL_S,
+                "rows": counts["activity"] if table == "activity" else counts["users"],
+            }

@@ -1,0 +1,163 @@
+"""A fleet of N running user containers for benchmarks, removed afterwards whatever happens.
+
+    with fleet(100) as f:
+        f.names, f.ids, f.prefix
+
+Each container is the user image with the managed labels
+(`saas-panel.managed=true`, `saas-panel.owner=<name>`) and the same options
+as `DockerRuntime.create` (init, read-only root + tmpfs /tmp, cap_drop ALL,
+no-new-privileges, pids/memory/CPU limits, user 65534, restart on-failure,
+port 8080 published on 127.0.0.1 with an engine-chosen port), on a per-fleet
+bridge network with inter-container traffic off (as the runtime's network).
+Created and started from 8 worker threads. Names start with a unique
+per-fleet prefix; in `finally` every container with that prefix (not only the
+ones whose creation returned) and the network are force-removed, with
+Ctrl-C ignored until cleanup is done.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+WORKERS = 8
+TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"  # as saas_panel.runtime.docker_runtime
+
+
+@dataclass
+class Fleet:
+    prefix: str
+    network: str
+    image: str
+    names: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    create_s: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _client(pool: int = WORKERS + 4):
+    import docker
+
+    return docker.from_env(timeout=120, max_pool_size=pool)
+
+
+def _run_one(client, name: str, network: str):
+    from saas_panel.config import get_settings
+    from saas_panel.runtime.base import MANAGED_LABEL, OWNER_LABEL
+
+    settings = get_settings()
+    memory = f"{settings.default_mem_limit_mb}m"
+    container = client.containers.create(
+        settings.user_image,
+        name=name,
+        hostname=name[:63],
+        labels={MANAGED_LABEL: "true", OWNER_LABEL: name},
+        environment={"SAAS_USERNAME": name},
+        ports={f"{settings.user_app_port}/tcp": (settings.bind_host, None)},
+        network=network,
+        user="65534:65534",
+        init=True,
+        read_only=True,
+        tmpfs={"/tmp": TMPFS_OPTIONS},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges:true"],
+        pids_limit=settings.pids_limit,
+        mem_limit=memory,
+        memswap_limit=memory,
+        nano_cpus=int(settings.default_cpu_limit * 1e9),
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
+    )
+    container.start()
+    return container.id
+
+
+def remove_prefix(client, prefix: str, network: str | None = None) -> int:
+    """Force-remove every container named `prefix*` (and `network`); returns the container count."""
+    from docker.errors import APIError, NotFound
+
+    names = [
+        name
+        for summary in client.api.containers(all=True, filters={"name": prefix})
+        for name in [(summary.get("Names") or ["/"])[0].lstrip("/")]
+        if name.startswith(prefix)
+    ]
+
+    def remove(name: str) -> None:
+        try:
+            client.api.remove_container(name, force=True)
+        except NotFound:
+            pass
+        except APIError as exc:
+            if not (exc.status_code == 409 and "in progress" in str(exc.explanation or "")):
+                print(f"[fleet] could not remove {name}: {exc}", file=sys.stderr)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(remove, names))
+    if network:
+        for net in client.networks.list(names=[network]):
+            if net.name == network:
+                try:
+                    net.remove()
+                except (APIError, NotFound) as exc:
+                    print(f"[fleet] could not remove network {network}: {exc}", file=sys.stderr)
+    return len(names)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def fleet(count: int, tag: str = "fleet") -> Iterator[Fleet]:
+    """`count` running managed containers for the duration of the block."""
+    from saas_panel.config import get_settings
+
+    run_tag = secrets.token_hex(3)
+    prefix = f"bench-{tag}-{run_tag}-"
+    result = Fleet(prefix=prefix, network=f"{prefix}net", image=get_settings().user_image)
+    client = _client()
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fleet")
+    try:
+        client.networks.create(
+            result.network,
+            driver="bridge",
+            options={"com.docker.network.bridge.enable_icc": "false"},
+            labels={"saas-panel.bench": run_tag},
+        )
+        names = [f"{prefix}{i:03d}" for i in range(count)]
+
+        def job(name: str) -> str | None:
+            if stop.is_set():
+                return None
+            return _run_one(client, name, result.network)
+
+        start = time.perf_counter()
+        ids = list(pool.map(job, names))
+        result.create_s = time.perf_counter() - start
+        result.names, result.ids = names, [i for i in ids if i]
+        yield result
+    finally:
+        stop.set()
+        with _sigint_ignored():
+            # Let in-flight creations finish first, so none lands after the removal.
+            pool.shutdown(wait=True, cancel_futures=True)
+            remove_prefix(client, prefix, result.network)
+            client.close()

@@ -1,0 +1,105 @@
+"""Admin overview: current numbers for users, containers, resources, the engine and recent activity."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from saas_panel.components.admin_nav import admin_page
+from saas_panel.components.status import status_badge
+from saas_panel.state.admin import OverviewState
+
+
+def stat(label: str, value, id: str, hint=None) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="2", color_scheme="gray"),
+            rx.heading(value, size="6", id=id),
+            rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),
+            spacing="1",
+        ),
+        flex="1 1 10rem",
+    )
+
+
+def _engine() -> rx.Component:
+    return rx.cond(
+        OverviewState.engine_ok,
+        rx.badge(rx.icon("circle-check", size=14), "reachable", color_scheme="green", size="2"),
+        rx.badge(rx.icon("circle-alert", size=14), "unreachable", color_scheme="red", size="2"),
+    )
+
+
+def _by_state() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Containers by state", size="2", color_scheme="gray"),
+            rx.flex(
+                rx.foreach(
+                    OverviewState.containers,
+                    lambda pair: rx.hstack(status_badge(pair[0]), rx.text(pair[1], weight="bold"), spacing="2", align="center"),
+                ),
+                spacing="5",
+                wrap="wrap",
+                id="containers-by-state",
+            ),
+            spacing="2",
+        ),
+        width="100%",
+    )
+
+
+def _recent_row(row: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["time"], white_space="nowrap"),
+        rx.table.cell(row["actor"]),
+        rx.table.cell(rx.code(row["action"])),
+        rx.table.cell(row["target"]),
+        rx.table.cell(rx.badge(row["outcome"], color_scheme=rx.match(row["outcome"], ("success", "green"), ("denied", "orange"), "red"))),
+    )
+
+
+def _recent() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Recent activity", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.link("Full log", href="/admin/activity", size="2"),
+                width="100%",
+            ),
+            rx.cond(
+                OverviewState.recent.length() > 0,
+                rx.box(
+                    rx.table.root(rx.table.body(rx.foreach(OverviewState.recent, _recent_row)), size="1", width="100%"),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                rx.text("Nothing has happened yet.", size="2", color_scheme="gray"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def overview_page() -> rx.Component:
+    return admin_page(
+        "overview",
+        "Admin console",
+        rx.flex(
+            stat("Users", OverviewState.users_total, "stat-users"),
+            stat("Active users", OverviewState.users_active, "stat-active-users"),
+            stat("Containers", OverviewState.containers_total, "stat-containers"),
+            stat("CPU in use", OverviewState.cpu_in_use, "stat-cpu", OverviewState.usage_hint),
+            stat("Memory in use", OverviewState.mem_in_use, "stat-memory", OverviewState.usage_hint),
+            rx.card(rx.vstack(rx.text("Engine", size="2", color_scheme="gray"), rx.box(_engine(), id="stat-engine"), spacing="2"), flex="1 1 10rem"),
+            spacing="3",
+            wrap="wrap",
+            width="100%",
+        ),
+        _by_state(),
+        _recent(),
+        rx.button(rx.icon("refresh-cw", size=16), "Refresh", on_click=OverviewState.load, variant="soft", id="overview-refresh"),
+        heading_id="admin-heading",
+    )

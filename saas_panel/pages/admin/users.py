@@ -1,0 +1,229 @@
+"""Admin users: search, filters, sort and paging (all in SQL), and per-account actions."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from saas_panel.components.admin_nav import admin_page
+from saas_panel.components.status import status_badge
+from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, toolbar
+from saas_panel.models import ContainerState
+from saas_panel.state.admin import UsersState as S
+
+ROLE_OPTIONS = [("all", "All roles"), ("admin", "Admins"), ("user", "Users")]
+STATUS_OPTIONS = [("all", "Any status"), ("active", "Active"), ("disabled", "Disabled")]
+CONTAINER_OPTIONS = [("all", "Any container"), ("none", "No container")] + [(s.value, s.value.capitalize()) for s in ContainerState]
+
+
+def _busy(key) -> rx.Var:
+    return S.pending == key
+
+
+def _icon_action(icon: str, label: str, key, id, **props) -> rx.Component:
+    return rx.icon_button(
+        rx.icon(icon, size=15),
+        loading=_busy(key),
+        disabled=S.pending != "",
+        variant="soft",
+        size="1",
+        aria_label=label,
+        title=label,  # a native tooltip: a Radix one would swallow a dialog trigger's click
+        id=id,
+        **props,
+    )
+
+
+def _actions(row: dict) -> rx.Component:
+    uid = row["id"].to_string()
+    name = row["username"].to(str)
+    return rx.hstack(
+        rx.cond(
+            row["is_active"],
+            confirm_dialog(
+                _icon_action("user-x", "Disable", "active:" + uid, "disable-" + name, color_scheme="orange"),
+                "Disable " + name + "?",
+                "They are logged out at once and their container is stopped. You can enable the account again later.",
+                "Disable",
+                S.set_active(row["id"], False),
+                confirm_id="confirm-disable-" + name,
+            ),
+            _icon_action("user-check", "Enable", "active:" + uid, "enable-" + name, color_scheme="green", on_click=S.set_active(row["id"], True)),
+        ),
+        rx.cond(
+            row["role"] == "admin",
+            _icon_action("shield-minus", "Demote to user", "role:" + uid, "demote-" + name, on_click=S.set_role(row["id"], "user")),
+            _icon_action("shield-plus", "Promote to admin", "role:" + uid, "promote-" + name, on_click=S.set_role(row["id"], "admin")),
+        ),
+        confirm_dialog(
+            _icon_action("key-round", "Reset password", "password:" + uid, "reset-" + name),
+            "Reset the password of " + name + "?",
+            "A new password is generated and shown to you once. Their current sessions end.",
+            "Reset password",
+            S.reset_password(row["id"]),
+            confirm_id="confirm-reset-" + name,
+        ),
+        _icon_action("sliders-horizontal", "Edit limits", "limits:" + uid, "limits-" + name, on_click=S.open_limits(row["id"])),
+        confirm_dialog(
+            _icon_action("trash-2", "Delete", "delete:" + uid, "delete-" + name, color_scheme="red"),
+            "Delete " + name + "?",
+            "Their container and account are removed. Their activity stays in the log. This cannot be undone.",
+            "Delete",
+            S.delete_user(row["id"]),
+            confirm_id="confirm-delete-" + name,
+        ),
+        spacing="2",
+    )
+
+
+def _limits_text(row: dict) -> rx.Component:
+    return rx.text(
+        rx.cond(row["mem_limit_mb"], row["mem_limit_mb"].to_string() + " MB", "default"),
+        " · ",
+        rx.cond(row["cpu_limit"], row["cpu_limit"].to_string() + " CPU", "default"),
+        size="1",
+        color_scheme="gray",
+        white_space="nowrap",
+    )
+
+
+def _row(row: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(row["username"], weight="medium")),
+        rx.table.cell(row["email"]),
+        rx.table.cell(rx.badge(row["role"], color_scheme=rx.cond(row["role"] == "admin", "iris", "gray"))),
+        rx.table.cell(rx.cond(row["is_active"], rx.badge("active", color_scheme="green"), rx.badge("disabled", color_scheme="red"))),
+        rx.table.cell(rx.cond(row["container_state"] == "none", rx.text("—", color_scheme="gray"), status_badge(row["container_state"]))),
+        rx.table.cell(_limits_text(row)),
+        rx.table.cell(row["created_at"], white_space="nowrap"),
+        rx.table.cell(row["last_login_at"], white_space="nowrap"),
+        rx.table.cell(_actions(row)),
+        id="user-row-" + row["username"].to(str),
+        align="center",
+    )
+
+
+def _field(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+def _create_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), "New user", id="new-user")),
+        rx.dialog.content(
+            rx.dialog.title("New user"),
+            rx.form(
+                rx.vstack(
+                    rx.cond(S.create_error != "", rx.callout(S.create_error, icon="triangle-alert", color_scheme="red", id="create-error")),
+                    _field("Username", rx.input(name="username", required=True, max_length=32, id="new-username", width="100%")),
+                    _field("Email", rx.input(name="email", type="email", required=True, id="new-email", width="100%")),
+                    _field("Password", rx.input(name="password", type="password", placeholder="blank: generate one, shown once", id="new-password", width="100%")),
+                    _field(
+                        "Role",
+                        rx.select.root(
+                            rx.select.trigger(width="100%"),
+                            rx.select.content(rx.select.item("User", value="user"), rx.select.item("Admin", value="admin")),
+                            name="role",
+                            default_value="user",
+                        ),
+                    ),
+                    rx.text(rx.flex(rx.checkbox(name="provision", id="new-provision"), "Create their container now", spacing="2"), as_="label", size="2"),
+                    rx.flex(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Create", type="submit", loading=S.pending == "create", id="create-submit"),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=S.create_user,
+                reset_on_submit=False,
+            ),
+            max_width="26rem",
+        ),
+        open=S.create_open,
+        on_open_change=S.open_create,
+    )
+
+
+def _limits_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Limits for ", S.limits_user["username"].to(str)),
+            rx.dialog.description("Leave a field blank for the default. Applied to a running container at once.", size="2"),
+            rx.form(
+                rx.vstack(
+                    _field("Memory (MB)", rx.input(name="mem_limit_mb", type="number", min=32, step=1, default_value=S.limits_user["mem_limit_mb"].to_string(), id="limit-mem", width="100%")),
+                    _field("CPUs", rx.input(name="cpu_limit", type="number", min=0.05, step=0.05, default_value=S.limits_user["cpu_limit"].to_string(), id="limit-cpu", width="100%")),
+                    rx.flex(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Save", type="submit", id="limits-submit"),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    margin_top="0.75rem",
+                ),
+                on_submit=S.save_limits,
+            ),
+            max_width="24rem",
+        ),
+        open=S.limits_open,
+        on_open_change=S.set_limits_open,
+    )
+
+
+def _password_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("One-time password for ", S.one_time_password_user),
+            rx.alert_dialog.description("Give it to the user now: it is not stored and will not be shown again.", size="2"),
+            rx.flex(
+                rx.code(S.one_time_password, size="4", id="one-time-password"),
+                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(S.one_time_password), variant="soft", aria_label="Copy"),
+                spacing="2",
+                align="center",
+                margin_y="1rem",
+                wrap="wrap",
+            ),
+            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=S.close_password, id="password-done")), justify="end"),
+            max_width="26rem",
+        ),
+        open=S.one_time_password != "",
+    )
+
+
+def users_page() -> rx.Component:
+    return admin_page(
+        "users",
+        "Users",
+        toolbar(
+            search_box(S, "Search username or email", "user-search"),
+            filter_select(S.role_filter, ROLE_OPTIONS, lambda v: S.set_filter("role", v), "filter-role", "Role"),
+            filter_select(S.status_filter, STATUS_OPTIONS, lambda v: S.set_filter("status", v), "filter-status", "Status"),
+            filter_select(S.container_filter, CONTAINER_OPTIONS, lambda v: S.set_filter("container", v), "filter-container", "Container state"),
+            rx.spacer(),
+            _create_dialog(),
+        ),
+        table(
+            [
+                sortable_header(S, "Username", "username"),
+                sortable_header(S, "Email", "email"),
+                sortable_header(S, "Role", "role"),
+                header("Status"),
+                sortable_header(S, "Container", "container_state"),
+                header("Limits"),
+                sortable_header(S, "Created", "created_at"),
+                sortable_header(S, "Last login", "last_login_at"),
+                header("Actions"),
+            ],
+            S.rows,
+            _row,
+            "No users match.",
+            9,
+        ),
+        pagination(S, "users"),
+        _limits_dialog(),
+        _password_dialog(),
+    )

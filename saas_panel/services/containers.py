@@ -1,0 +1,250 @@
+"""The admin console's container table, per-row and bulk actions, and the detail view.
+
+Start, stop, restart and delete go through `provisioning.control` and
+`provisioning.deprovision`, so an admin's action follows exactly the path a
+user's own does; the activity row names the admin as actor and the owner as
+target.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import select
+
+from saas_panel.db import session_scope
+from saas_panel.errors import ContainerNotFound, DomainError, EngineUnavailable, NotFound, ValidationError
+from saas_panel.models import Container, Outcome, User
+from saas_panel.runtime import ContainerRuntime, get_runtime
+from saas_panel.services import activity, provisioning
+from saas_panel.services.auth import CurrentUser
+from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
+
+ACTIONS = ("start", "stop", "restart", "delete")
+DESTRUCTIVE = ("stop", "delete")
+MAX_BULK = 100
+BULK_WORKERS = 4
+LOG_TAIL_MAX = 1000
+CONTAINER_SORTS = {
+    "name": Container.name,
+    "owner": User.username,
+    "image": Container.image,
+    "state": Container.state,
+    "created_at": Container.created_at,
+    "started_at": Container.started_at,
+    "host_port": Container.host_port,
+}
+
+
+@dataclass(frozen=True)
+class ContainerQuery:
+    search: str = ""  # substring of container name or owner
+    state: str = ""
+    owner: str = ""  # substring of the owner's username
+    image: str = ""  # substring of the image
+    sort: str = "created_at"
+    descending: bool = True
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class ContainerRow:
+    id: int
+    name: str
+    owner: str  # "" when the owner was deleted
+    image: str
+    state: str
+    host_port: str
+    created_at: str
+    started_at: str
+    error: str
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _filters(statement, query: ContainerQuery):
+    if query.search and query.search.strip():
+        statement = statement.where(contains_any(query.search, Container.name, User.username))
+    if is_set(query.state):
+        statement = statement.where(Container.state == query.state)
+    if query.owner and query.owner.strip():
+        statement = statement.where(contains_any(query.owner, User.username))
+    if query.image and query.image.strip():
+        statement = statement.where(contains_any(query.image, Container.image))
+    return statement
+
+
+def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
+    size, wanted = per_page(query.per_page), page_number(query.page)
+    column = CONTAINER_SORTS.get(query.sort, Container.created_at)
+    order = [column.desc() if query.descending else column.asc(), Container.id]
+    statement = _filters(select(Container, User.username).outerjoin(User, User.id == Container.user_id), query)
+    counted = count_of(_filters(select(Container.id).outerjoin(User, User.id == Container.user_id), query))
+    with session_scope() as session:
+        rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size)
+    return Page(
+        rows=[
+            ContainerRow(
+                id=row.id,
+                name=row.name,
+                owner=owner or "",
+                image=row.image,
+                state=row.state,
+                host_port=str(row.host_port or "—"),
+                created_at=_when(row.created_at),
+                started_at=_when(row.started_at),
+                error=row.error or "",
+            )
+            for row, owner in rows
+        ],
+        total=total,
+        page=page,
+        per_page=size,
+    )
+
+
+def distinct_images(limit: int = 50) -> list[str]:
+    with session_scope() as session:
+        return list(session.exec(select(Container.image).distinct().order_by(Container.image).limit(limit)).all())
+
+
+def _owner_of(container_id: int) -> tuple[Container, str | None]:
+    with session_scope() as session:
+        row = session.get(Container, int(container_id))
+        if row is None:
+            raise NotFound("This container no longer exists.")
+        owner = session.get(User, row.user_id) if row.user_id else None
+        return row, owner.username if owner else None
+
+
+def act(admin: CurrentUser, container_id: int, action: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> str:
+    """Start, stop, restart or delete one container as `admin`; returns its name."""
+    if action not in ACTIONS:
+        raise ValidationError("action", "Unknown container action.")
+    row, owner = _owner_of(container_id)
+    if owner is not None:
+        if action == "delete":
+            provisioning.deprovision(owner, actor=admin.username, ip=ip, runtime=runtime)
+        else:
+            provisioning.control(owner, action, actor=admin.username, ip=ip, runtime=runtime)
+        return row.name
+    if action != "delete":  # an orphan row (owner deleted): it can only be cleaned up
+        raise NotFound("This container has no owner any more; it can only be deleted.")
+    (runtime or get_runtime()).remove(row.engine_id or row.name)
+    with session_scope() as session:
+        orphan = session.get(Container, row.id)
+        if orphan is not None:
+            session.delete(orphan)
+        activity.record("remove_container", actor=admin.username, target=row.name, ip=ip, session=session)
+    return row.name
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (container id or name, reason)
+
+    @property
+    def summary(self) -> str:
+        text = f"{len(self.done)} done"
+        if self.failed:
+            text += f", {len(self.failed)} failed ({self.failed[0][0]}: {self.failed[0][1]})"
+        return text
+
+
+def bulk(admin: CurrentUser, container_ids: list, action: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> BulkResult:
+    """Apply `action` to up to MAX_BULK containers, a few at a time; one failure does not stop the rest."""
+    if action not in ACTIONS:
+        raise ValidationError("action", "Unknown container action.")
+    try:
+        ids = list(dict.fromkeys(int(i) for i in container_ids))
+    except (TypeError, ValueError):
+        raise ValidationError("selection", "The selection is not a list of containers.") from None
+    if not ids:
+        raise ValidationError("selection", "Select at least one container.")
+    if len(ids) > MAX_BULK:
+        raise ValidationError("selection", f"Select at most {MAX_BULK} containers at a time.")
+    runtime = runtime or get_runtime()
+
+    def one(container_id: int):
+        try:
+            return act(admin, container_id, action, ip, runtime), None
+        except DomainError as exc:
+            return str(container_id), str(exc)
+
+    with ThreadPoolExecutor(max_workers=BULK_WORKERS) as pool:
+        outcomes = list(pool.map(one, ids))
+    result = BulkResult(
+        done=[name for name, error in outcomes if error is None],
+        failed=[(name, error) for name, error in outcomes if error is not None],
+    )
+    activity.record(
+        f"bulk_{action}",
+        actor=admin.username,
+        target=f"{len(ids)} containers",
+        ip=ip,
+        outcome=Outcome.SUCCESS if not result.failed else Outcome.FAILURE,
+        details=result.summary,
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class ContainerDetail:
+    id: int
+    name: str
+    owner: str
+    image: str
+    state: str
+    engine_state: str  # what the engine says now, or why it could not say
+    engine_id: str
+    host_port: str
+    mem_limit: str
+    cpu_limit: str
+    pids_limit: str
+    created_at: str
+    started_at: str
+    error: str
+    labels: list[tuple[str, str]]
+    logs: str
+
+
+def detail(container_id: int, tail: int = 100, runtime: ContainerRuntime | None = None) -> ContainerDetail:
+    """The row, a fresh inspect and the last `tail` log lines (engine failures become words)."""
+    runtime = runtime or get_runtime()
+    row, owner = _owner_of(container_id)
+    tail = min(max(1, int(tail)), LOG_TAIL_MAX)
+    info, logs = None, ""
+    try:
+        info = runtime.inspect(row.engine_id or row.name)
+        logs = runtime.logs(info.id, tail=tail) or "(no output yet)"
+        engine_state = info.state
+    except ContainerNotFound:
+        engine_state, logs = "not found in the engine", "(the container does not exist in the engine)"
+    except EngineUnavailable as exc:
+        engine_state, logs = "engine unavailable", str(exc)
+    except DomainError as exc:
+        engine_state, logs = "unknown", str(exc)
+    return ContainerDetail(
+        id=row.id,
+        name=row.name,
+        owner=owner or "(deleted)",
+        image=row.image,
+        state=row.state,
+        engine_state=engine_state,
+        engine_id=(info.id if info else row.engine_id or "")[:12] or "—",
+        host_port=str((info.host_port if info else row.host_port) or "—"),
+        mem_limit=f"{info.mem_limit_bytes // (1024 * 1024)} MB" if info and info.mem_limit_bytes else "—",
+        cpu_limit=f"{info.cpu_limit:g} CPU" if info and info.cpu_limit else "—",
+        pids_limit=str(info.pids_limit) if info and info.pids_limit else "—",
+        created_at=_when(row.created_at),
+        started_at=_when(info.started_at if info else row.started_at),
+        error=row.error or "",
+        labels=sorted((info.labels if info else {}).items()),
+        logs=logs,
+    )

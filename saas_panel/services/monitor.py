@@ -1,0 +1,182 @@
+"""The collector: follows the engine, keeps the DB in step with it, and samples usage.
+
+One Collector runs per deployment. Each `sweep()` makes one list call to the
+engine (no per-container inspect), reads CPU and memory counters (cgroup files
+when the engine is local), computes CPU% from its own deltas, reconciles the
+`containers` table with what the engine reports, and stores a metrics row per
+running container. Engine events (`apply_event`) update a single row at once
+between sweeps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import select
+
+from saas_panel.db import session_scope
+from saas_panel.models import Container, ContainerState, User, utcnow
+from saas_panel.runtime import ContainerInfo, ContainerRuntime
+from saas_panel.runtime.base import ContainerEvent, UsageSample
+from saas_panel.runtime.cgroups import cpu_percent
+from saas_panel.services import activity, metrics
+from saas_panel.services.provisioning import panel_action_in_progress
+
+COMPACT_EVERY_S = 60
+
+EVENT_STATES = {
+    "start": ContainerState.RUNNING,
+    "restart": ContainerState.RUNNING,
+    "unpause": ContainerState.RUNNING,
+    "die": ContainerState.STOPPED,
+    "stop": ContainerState.STOPPED,
+    "kill": None,  # followed by die
+    "pause": ContainerState.STOPPED,
+    "destroy": ContainerState.MISSING,
+}
+
+
+@dataclass(frozen=True)
+class ContainerUsage:
+    name: str
+    owner: str | None
+    state: str
+    cpu_percent: float
+    mem_bytes: int
+    mem_limit_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    at: datetime
+    containers: list[ContainerUsage]
+    by_state: dict[str, int]
+    orphans: list[str] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (owner, new state) this sweep
+
+    @property
+    def cpu_percent(self) -> float:
+        return round(sum(c.cpu_percent for c in self.containers), 2)
+
+    @property
+    def mem_bytes(self) -> int:
+        return sum(c.mem_bytes for c in self.containers)
+
+    def top(self, n: int = 5) -> list[ContainerUsage]:
+        return sorted(self.containers, key=lambda c: (c.cpu_percent, c.mem_bytes), reverse=True)[:n]
+
+
+def _engine_state(info: ContainerInfo | None) -> ContainerState:
+    if info is None:
+        return ContainerState.MISSING
+    return ContainerState.RUNNING if info.running else ContainerState.STOPPED
+
+
+class Collector:
+    def __init__(self, runtime: ContainerRuntime):
+        self.runtime = runtime
+        self._previous: dict[str, UsageSample] = {}
+        self._last_compact = 0.0
+
+    def sweep(self, store: bool = True) -> Snapshot:
+        """One full refresh: engine state, usage, reconciliation and (if `store`) metrics rows."""
+        infos = self.runtime.list_managed()
+        running = [info for info in infos if info.running]
+        samples = self.runtime.usage([info.id for info in running])
+        usage = []
+        for info in running:
+            sample = samples.get(info.id)
+            if sample is None:
+                continue
+            usage.append(
+                ContainerUsage(
+                    name=info.name,
+                    owner=info.labels.get("saas-panel.owner"),
+                    state=ContainerState.RUNNING.value,
+                    cpu_percent=cpu_percent(self._previous.get(info.id), sample),
+                    mem_bytes=sample.mem_bytes,
+                    mem_limit_bytes=sample.mem_limit_bytes,
+                )
+            )
+        self._previous = samples
+        if not store:
+            return Snapshot(at=utcnow(), containers=usage, by_state={})
+        changed, orphans, by_state, row_ids = self.reconcile(infos)
+        metrics.record(
+            [(row_ids[u.name], u.cpu_percent, u.mem_bytes, u.mem_limit_bytes) for u in usage if u.name in row_ids]
+        )
+        self._maybe_compact()
+        return Snapshot(at=utcnow(), containers=usage, by_state=by_state, orphans=orphans, changed=changed)
+
+    def reconcile(self, infos: list[ContainerInfo]) -> tuple[list[tuple[str, str]], list[str], dict[str, int], dict[str, int]]:
+        """Make every row agree with the engine; log what changed outside the panel.
+
+        Returns (changed (owner, state) pairs, orphan container names, rows by state, row id by name).
+        """
+        by_name = {info.name: info for info in infos}
+        now = utcnow()
+        changed: list[tuple[str, str]] = []
+        by_state: dict[str, int] = {}
+        row_ids: dict[str, int] = {}
+        with session_scope() as session:
+            rows = session.exec(select(Container, User.username).join(User, User.id == Container.user_id, isouter=True)).all()
+            for row, owner in rows:
+                row_ids[row.name] = row.id
+                info = by_name.get(row.name)
+                if row.state == ContainerState.PROVISIONING.value or (row.state == ContainerState.ERROR.value and info is None):
+                    by_state[row.state] = by_state.get(row.state, 0) + 1
+                    continue
+                new_state = _engine_state(info)
+                if new_state.value != row.state and not panel_action_in_progress(row.name):
+                    activity.record(
+                        f"container_{new_state.value}",
+                        actor=activity.SYSTEM_ACTOR,
+                        target=owner or row.name,
+                        details=f"engine reports {info.state if info else 'no such container'}",
+                        session=session,
+                    )
+                    row.state = new_state.value
+                    row.updated_at = now
+                    if info is not None:
+                        row.engine_id = info.id
+                        row.host_port = info.host_port or row.host_port
+                    changed.append((owner or row.name, row.state))
+                by_state[row.state] = by_state.get(row.state, 0) + 1
+        orphans = sorted(name for name in by_name if name not in row_ids)
+        return changed, orphans, by_state, row_ids
+
+    def apply_event(self, event: ContainerEvent) -> tuple[str, str] | None:
+        """Update the one row an engine event is about; return (owner, new state) if it changed."""
+        new_state = EVENT_STATES.get(event.action)
+        if new_state is None or not event.name:
+            return None
+        now = utcnow()
+        with session_scope() as session:
+            found = session.exec(
+                select(Container, User.username).join(User, User.id == Container.user_id, isouter=True).where(Container.name == event.name)
+            ).first()
+            if found is None:
+                return None
+            row, owner = found
+            if row.state == new_state.value or row.state == ContainerState.PROVISIONING.value:
+                return None
+            if not panel_action_in_progress(row.name):
+                activity.record(
+                    f"container_{new_state.value}",
+                    actor=activity.SYSTEM_ACTOR,
+                    target=owner or row.name,
+                    details=f"engine event: {event.action}",
+                    session=session,
+                )
+            row.state = new_state.value
+            row.updated_at = now
+            if new_state == ContainerState.RUNNING:
+                row.started_at = now
+            return owner or row.name, row.state
+
+    def _maybe_compact(self) -> None:
+        if time.monotonic() - self._last_compact >= COMPACT_EVERY_S:
+            metrics.compact()
+            self._last_compact = time.monotonic()

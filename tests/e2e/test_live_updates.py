@@ -1,0 +1,45 @@
+"""Open pages update by themselves: charts gain points and engine changes appear."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import sign_up
+
+POINT_SELECTOR = "#cpu-chart .recharts-area-curve"
+
+
+def _signed_up_with_running_container(page) -> str:
+    name = f"l{uuid.uuid4().hex[:10]}"
+    sign_up(page, name)
+    page.wait_for_url("**/dashboard**")
+    expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)
+    return name
+
+
+def test_chart_gains_points_without_reload(page):
+    _signed_up_with_running_container(page)
+    curve = page.locator(POINT_SELECTOR)
+    expect(curve).to_have_count(1, timeout=20_000)
+    first = curve.get_attribute("d")
+    page.wait_for_function(
+        "([sel, before]) => { const el = document.querySelector(sel); return el && el.getAttribute('d') !== before; }",
+        arg=[POINT_SELECTOR, first],
+        timeout=20_000,
+    )
+    assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+
+
+def test_container_stopped_outside_the_panel_shows_stopped(page, panel):
+    name = _signed_up_with_running_container(page)
+    container_name = page.locator("#container-name").inner_text()
+    time.sleep(1.5)  # past the panel's own provisioning, so the stop counts as external
+    started = time.monotonic()
+    subprocess.run(["docker", "stop", "-t", "1", container_name], check=True, capture_output=True)
+    expect(page.locator("#container-status")).to_have_text("stopped", timeout=10_000)
+    print(f"{name}: stop shown {time.monotonic() - started:.2f}s after docker stop began")
+    expect(page.locator("#activity-timeline")).to_contain_text("system", timeout=10_000)
