@@ -9,7 +9,7 @@ from saas_panel.pages.index import index_page
 from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, UsersState
 from saas_panel.state.auth import AuthState
 from saas_panel.state.dashboard import DashboardState
-from saas_panel.state.live import ContainerLive, run_collector
+from saas_panel.state.live import ContainerLive, PlatformLive, run_collector
 
 app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
@@ -25,10 +25,10 @@ app.add_page(
     title="Dashboard · saas-panel",
     on_load=[AuthState.require_user, DashboardState.load, ContainerLive.join],
 )
-for admin_screen, route, title, state in (
-    (overview_page, "/admin", "Admin", OverviewState),
-    (users_page, "/admin/users", "Users · Admin", UsersState),
-    (containers_page, "/admin/containers", "Containers · Admin", ContainersState),
-    (activity_page, "/admin/activity", "Activity · Admin", ActivityState),
+for admin_screen, route, title, loaders in (
+    (overview_page, "/admin", "Admin", [OverviewState.load, PlatformLive.join]),
+    (users_page, "/admin/users", "Users · Admin", [UsersState.load]),
+    (containers_page, "/admin/containers", "Containers · Admin", [ContainersState.load]),
+    (activity_page, "/admin/activity", "Activity · Admin", [ActivityState.load]),
 ):
-    app.add_page(admin_screen, route=route, title=f"{title} · saas-panel", on_load=[AuthState.require_admin_page, state.load])
+    app.add_page(admin_screen, route=route, title=f"{title} · saas-panel", on_load=[AuthState.require_admin_page, *loaders])

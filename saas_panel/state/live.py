@@ -31,6 +31,7 @@ USER_WINDOW = timedelta(hours=1)
 EVENT_RETRY_S = 1.0
 MB = 1024 * 1024
 TIMELINE_LENGTH = 20
+MAX_ORPHANS_SHOWN = 20
 
 # Users with at least one dashboard linked since this process started.
 _watched_users: set[str] = set()
@@ -60,6 +61,7 @@ class PlatformLive(rx.SharedState):
     by_state: dict[str, int] = {}
     top: list[dict] = []
     orphans: list[str] = []
+    orphan_count: int = 0
     running: int = 0
     cpu_percent: float = 0.0
     mem_mb: float = 0.0
@@ -128,7 +130,8 @@ class LivePublisher:
                 {"owner": c.owner or c.name, "cpu": c.cpu_percent, "mem_mb": round(c.mem_bytes / MB, 1)}
                 for c in snapshot.top(10)
             ]
-            state.orphans = snapshot.orphans
+            state.orphans = snapshot.orphans[:MAX_ORPHANS_SHOWN]
+            state.orphan_count = len(snapshot.orphans)
             state.updated = snapshot.at.strftime("%H:%M:%S UTC")
 
         await self._edit(PLATFORM_ROOM, PlatformLive, edit)

@@ -6,7 +6,9 @@ import reflex as rx
 
 from saas_panel.components.admin_nav import admin_page
 from saas_panel.components.status import status_badge
+from saas_panel.components.charts import usage_chart
 from saas_panel.state.admin import OverviewState
+from saas_panel.state.live import PlatformLive
 
 
 def stat(label: str, value, id: str, hint=None) -> rx.Component:
@@ -23,7 +25,7 @@ def stat(label: str, value, id: str, hint=None) -> rx.Component:
 
 def _engine() -> rx.Component:
     return rx.cond(
-        OverviewState.engine_ok,
+        PlatformLive.engine_ok & OverviewState.engine_ok,
         rx.badge(rx.icon("circle-check", size=14), "reachable", color_scheme="green", size="2"),
         rx.badge(rx.icon("circle-alert", size=14), "unreachable", color_scheme="red", size="2"),
     )
@@ -35,7 +37,7 @@ def _by_state() -> rx.Component:
             rx.text("Containers by state", size="2", color_scheme="gray"),
             rx.flex(
                 rx.foreach(
-                    OverviewState.containers,
+                    rx.cond(PlatformLive.updated != "", PlatformLive.by_state.entries(), OverviewState.containers),
                     lambda pair: rx.hstack(status_badge(pair[0]), rx.text(pair[1], weight="bold"), spacing="2", align="center"),
                 ),
                 spacing="5",
@@ -83,6 +85,64 @@ def _recent() -> rx.Component:
     )
 
 
+def _top_row(row: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row["owner"]),
+        rx.table.cell(row["cpu"], " %"),
+        rx.table.cell(row["mem_mb"], " MB"),
+    )
+
+
+def _top_consumers() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Top consumers", size="2", color_scheme="gray"),
+                rx.spacer(),
+                rx.cond(PlatformLive.updated != "", rx.text("updated ", PlatformLive.updated, size="1", color_scheme="gray")),
+                width="100%",
+            ),
+            rx.cond(
+                PlatformLive.top.length() > 0,
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(*[rx.table.column_header_cell(h) for h in ("Owner", "CPU", "Memory")])
+                        ),
+                        rx.table.body(rx.foreach(PlatformLive.top, _top_row)),
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                rx.text("No running containers.", size="2", color_scheme="gray"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        id="top-consumers",
+    )
+
+
+def _orphans() -> rx.Component:
+    return rx.cond(
+        PlatformLive.orphans.length() > 0,
+        rx.callout(
+            rx.text(
+                PlatformLive.orphan_count,
+                " managed containers have no row in the database (removed by hand, or made outside the panel): ",
+                rx.foreach(PlatformLive.orphans, lambda name: rx.code(name, margin_right="0.5em")),
+                rx.cond(PlatformLive.orphan_count > PlatformLive.orphans.length(), "…"),
+            ),
+            icon="triangle-alert",
+            color_scheme="orange",
+            id="orphans",
+        ),
+    )
+
+
 def overview_page() -> rx.Component:
     return admin_page(
         "overview",
@@ -91,14 +151,23 @@ def overview_page() -> rx.Component:
             stat("Users", OverviewState.users_total, "stat-users"),
             stat("Active users", OverviewState.users_active, "stat-active-users"),
             stat("Containers", OverviewState.containers_total, "stat-containers"),
-            stat("CPU in use", OverviewState.cpu_in_use, "stat-cpu", OverviewState.usage_hint),
-            stat("Memory in use", OverviewState.mem_in_use, "stat-memory", OverviewState.usage_hint),
+            stat("CPU in use", rx.cond(PlatformLive.updated != "", f"{PlatformLive.cpu_percent} %", OverviewState.cpu_in_use), "stat-cpu", OverviewState.usage_hint),
+            stat("Memory in use", rx.cond(PlatformLive.updated != "", f"{PlatformLive.mem_mb} MB", OverviewState.mem_in_use), "stat-memory", OverviewState.usage_hint),
             rx.card(rx.vstack(rx.text("Engine", size="2", color_scheme="gray"), rx.box(_engine(), id="stat-engine"), spacing="2"), flex="1 1 10rem"),
             spacing="3",
             wrap="wrap",
             width="100%",
         ),
         _by_state(),
+        _orphans(),
+        rx.grid(
+            usage_chart(PlatformLive.series, "cpu", "Platform CPU, last hour (% of one core)", "%", "indigo", "platform-cpu-chart", "platform"),
+            usage_chart(PlatformLive.series, "mem_mb", "Platform memory, last hour (MB)", " MB", "teal", "platform-memory-chart", "platform"),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
+        _top_consumers(),
         _recent(),
         rx.button(rx.icon("refresh-cw", size=16), "Refresh", on_click=OverviewState.load, variant="soft", id="overview-refresh"),
         heading_id="admin-heading",
