@@ -134,7 +134,7 @@ def _orphans() -> rx.Component:
                 PlatformLive.orphan_count,
                 " managed containers have no row in the database (removed by hand, or made outside the panel): ",
                 rx.foreach(PlatformLive.orphans, lambda name: rx.code(name, margin_right="0.5em")),
-                rx.cond(PlatformLive.orphan_count > PlatformLive.orphans.length(), "…"),
+                rx.cond(PlatformLive.orphan_count > PlatformLive.orphans.length(), "…", ""),
             ),
             icon="triangle-alert",
             color_scheme="orange",
