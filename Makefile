@@ -6,7 +6,7 @@ ONLY    ?=
 export REFLEX_USE_SYSTEM_BUN := 1
 export PORT
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup clean image-inputs image
 
 setup:
 	@bash scripts/setup.sh
@@ -17,11 +17,18 @@ run: setup
 	@$(VENV)/bin/reflex run --env prod --single-port
 
 test:
-	@WITH_BROWSER=1 bash scripts/setup.sh
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@bash scripts/test.sh $(PYTEST_ARGS)
 
 bench: setup
 	@$(PY) benchmarks/run.py $(ONLY)
+
+# The panel image for docker compose, from inputs prepared here (wheels, built frontend),
+# so that it builds where no registry is reachable.
+image-inputs: setup
+	@bash scripts/image_inputs.sh
+
+image: setup
+	@bash scripts/panel_image.sh
 
 clean:
 	rm -rf .web .states

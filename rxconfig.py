@@ -9,6 +9,7 @@ config = rx.Config(
     db_url=settings.db_url,
     frontend_port=settings.port,
     backend_port=settings.port,
+    cors_allowed_origins=settings.allowed_origins,  # the API's CORS and the websocket's Origin check
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium", has_background=True))],

@@ -1,4 +1,4 @@
-"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin`."""
+"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve`."""
 
 from __future__ import annotations
 
@@ -37,12 +37,39 @@ def _create_admin() -> int:
     return 0
 
 
+def _serve(host: str) -> int:
+    """Production server for images: the prebuilt frontend (.web/build/client) served by the backend.
+
+    `reflex run --env prod --single-port` would rebuild the frontend with bun at
+    every start; an image carries the build instead and needs no JavaScript tooling.
+    """
+    import os
+
+    os.environ.setdefault("REFLEX_ENV_MODE", "prod")
+    # The frontend is prebuilt and the image has no bun: skip Reflex's compile step
+    # (REFLEX_SKIP_COMPILE is an internal variable, so Reflex reads it with a "__" prefix).
+    os.environ.setdefault("__REFLEX_SKIP_COMPILE", "true")
+    from reflex.utils.exec import run_backend_prod
+    from reflex_base.constants import LogLevel
+
+    from saas_panel.config import PROJECT_ROOT, get_settings
+
+    if not (PROJECT_ROOT / ".web" / "build" / "client" / "index.html").exists():
+        print("error: no built frontend in .web/build/client; run `make image-inputs` first", file=sys.stderr)
+        return 1
+    _bootstrap()
+    run_backend_prod(host, get_settings().port, LogLevel.WARNING, mount_frontend_compiled_app=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m saas_panel")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("bootstrap", help="apply migrations and create the first admin if none exists")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("create-admin", help="create user 'admin' or set its password")
+    serve = sub.add_parser("serve", help="bootstrap, then serve the prebuilt app (used by the Docker image)")
+    serve.add_argument("--host", default="0.0.0.0")
     args = parser.parse_args(argv)
     try:
         if args.command == "migrate":
@@ -50,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "create-admin":
             return _create_admin()
+        if args.command == "serve":
+            return _serve(args.host)
         return _bootstrap()
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)

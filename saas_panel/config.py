@@ -19,6 +19,12 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _env_origins(port: int) -> tuple[str, ...]:
+    raw = os.environ.get("SAAS_PANEL_ALLOWED_ORIGINS", "")
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    return origins or (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+
+
 def default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'saas_control_panel.db'}"
 
@@ -41,9 +47,22 @@ class Settings:
     container_prefix: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_CONTAINER_PREFIX", "saas-user-"))
     max_concurrent_provisioning: int = field(default_factory=lambda: _env_int("SAAS_PANEL_MAX_CONCURRENT_PROVISIONING", 8))
     user_app_port: int = 8080  # the port user_dashboard listens on inside its container
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("REFLEX_REDIS_URL") or None)
     metrics_interval: float = field(default_factory=lambda: _env_float("SAAS_PANEL_METRICS_INTERVAL", 5.0))
     metrics_raw_minutes: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_RAW_MINUTES", 120))
     metrics_rollup_days: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_ROLLUP_DAYS", 7))
+    # Web security
+    allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_origins(_env_int("PORT", 8000)))
+    trust_proxy_headers: bool = field(default_factory=lambda: os.environ.get("SAAS_PANEL_TRUST_PROXY", "") in ("1", "true", "yes"))
+    hsts_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_HSTS_SECONDS", 31_536_000))
+    # Throttles: at most LIMIT attempts per WINDOW seconds (sliding), counted in the database
+    login_account_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_LOGIN_ACCOUNT_LIMIT", 10))
+    login_ip_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_LOGIN_IP_LIMIT", 50))
+    login_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_LOGIN_WINDOW_SECONDS", 300))
+    signup_ip_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SIGNUP_IP_LIMIT", 20))
+    signup_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SIGNUP_WINDOW_SECONDS", 600))
+    api_token_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_LIMIT", 600))
+    api_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_WINDOW_SECONDS", 60))
 
 
 def get_settings() -> Settings:

@@ -41,3 +41,11 @@ class EngineError(DomainError):
 
 class ContainerExists(EngineError):
     """A container with this name already exists."""
+
+
+class Throttled(DomainError):
+    """Too many attempts; `retry_after` is in whole seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many attempts, try again in {retry_after} seconds.")
+        self.retry_after = retry_after

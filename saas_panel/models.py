@@ -111,3 +111,36 @@ class Metric(SQLModel, table=True):
     cpu_percent: float = Field(default=0.0)
     mem_bytes: int = Field(default=0)
     mem_limit_bytes: Optional[int] = Field(default=None)
+
+
+class ApiScope(str, Enum):
+    READ = "read"
+    ADMIN = "admin"
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the REST API, acting as the admin who created it. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False, index=True))
+    prefix: str = Field(max_length=12)  # the first characters, to recognise a token in a list
+    scope: str = Field(default=ApiScope.READ.value, max_length=16)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    last_used_at: Optional[datetime] = Field(default=None)
+    revoked_at: Optional[datetime] = Field(default=None)
+
+
+class ThrottleHit(SQLModel, table=True):
+    """One counted attempt under a throttle key such as "login:ip:10.0.0.1" (a sliding window)."""
+
+    __tablename__ = "throttle_hits"
+    __table_args__ = (Index("ix_throttle_hits_key_created_at", "key", "created_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -2,19 +2,23 @@
 
 import reflex as rx
 
-from saas_panel.pages.admin import activity_page, containers_page, overview_page, users_page
+from saas_panel.api.app import create_api
+from saas_panel.pages.admin import activity_page, containers_page, overview_page, tokens_page, users_page
 from saas_panel.pages.auth import login_page, signup_page
 from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
-from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, UsersState
+from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, TokensState, UsersState
 from saas_panel.state.auth import AuthState
+from saas_panel.state.background import purge_throttle
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.live import ContainerLive, PlatformLive, run_collector
 
 app = rx.App(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
+    api_transformer=create_api(),
 )
 app.register_lifespan_task(run_collector)
+app.register_lifespan_task(purge_throttle)
 
 app.add_page(index_page, route="/", title="saas-panel", on_load=AuthState.route_home)
 app.add_page(login_page, route="/login", title="Log in · saas-panel", on_load=AuthState.redirect_if_signed_in)
@@ -30,5 +34,6 @@ for admin_screen, route, title, loaders in (
     (users_page, "/admin/users", "Users · Admin", [UsersState.load]),
     (containers_page, "/admin/containers", "Containers · Admin", [ContainersState.load]),
     (activity_page, "/admin/activity", "Activity · Admin", [ActivityState.load]),
+    (tokens_page, "/admin/tokens", "API tokens · Admin", [TokensState.load]),
 ):
     app.add_page(admin_screen, route=route, title=f"{title} · saas-panel", on_load=[AuthState.require_admin_page, *loaders])

@@ -1,16 +1,34 @@
-"""Shared fixtures: a fresh, migrated SQLite file per test."""
+"""Shared fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL in the second CI run)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from saas_panel import migrations
 
 
+def empty_postgres(url: str) -> str:
+    """Drop and recreate the public schema: each test starts from nothing, like a new SQLite file."""
+    from sqlalchemy import text
+
+    from saas_panel.db import _engine_for, build_engine
+
+    _engine_for(url).dispose()  # pooled connections may hold plans for the tables about to go
+    engine = build_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    """Point the app at a new database file and apply the committed migrations."""
-    url = f"sqlite:///{tmp_path / 'panel.db'}"
+    """A new, migrated database: a SQLite file, or PostgreSQL when SAAS_PANEL_TEST_DB_URL is set."""
+    postgres_url = os.environ.get("SAAS_PANEL_TEST_DB_URL")
+    url = empty_postgres(postgres_url) if postgres_url else f"sqlite:///{tmp_path / 'panel.db'}"
     monkeypatch.setenv("REFLEX_DB_URL", url)
     monkeypatch.delenv("SAAS_PANEL_ADMIN_PASSWORD", raising=False)
     migrations.upgrade()

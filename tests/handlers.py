@@ -35,3 +35,42 @@ def state_with_token(state_cls, token: str):
     state = root.get_substate(state_cls.get_full_name().split(".")[1:])
     state.session_token = token
     return state
+
+
+def admin_handlers(state_cls) -> dict:
+    """The event handlers an admin state adds (not the ones every AuthState has)."""
+    from saas_panel.state.auth import AuthState
+
+    inherited = set(AuthState.event_handlers)  # includes Reflex's own `setvar`
+    return {name: handler for name, handler in state_cls.event_handlers.items() if name not in inherited}
+
+
+def forged_args(victim_id: int, container_id: int, token_id: int) -> dict:
+    """What a forger would send to an admin handler, by parameter name, aimed at a victim's things."""
+    return {
+        "user_id": victim_id,
+        "container_id": container_id,
+        "token_id": token_id,
+        "active": False,
+        "role": "admin",
+        "action": "delete",
+        "value": "victim",
+        "name": "role",
+        "column": "email",
+        "page": 2,
+        "checked": True,
+        "open_": True,
+        "form_data": {
+            "username": "forged",
+            "email": "forged@example.com",
+            "password": "forged password",
+            "role": "admin",
+            "provision": "on",
+            "user_id": victim_id,
+            "mem_limit_mb": "4096",
+            "cpu_limit": "4",
+            "name": "forged token",
+            "scope": "admin",
+            "expires_in_days": "365",
+        },
+    }

@@ -11,6 +11,7 @@ SECTIONS = (
     ("users", "Users", "/admin/users", "users"),
     ("containers", "Containers", "/admin/containers", "container"),
     ("activity", "Activity", "/admin/activity", "scroll-text"),
+    ("tokens", "API tokens", "/admin/tokens", "key-round"),
 )
 
 

@@ -62,7 +62,15 @@ def _container_card() -> rx.Component:
                 _info("Container", rx.code(DashboardState.container_name, id="container-name")),
                 _info("Image", DashboardState.image),
                 _info("Created", DashboardState.created),
-                _info("Uptime", DashboardState.uptime, id="container-uptime"),
+                _info(
+                    "Started",
+                    rx.cond(
+                        DashboardState.started_at != "",
+                        rx.moment(DashboardState.started_at, from_now=True, interval=10_000),
+                        "—",
+                    ),
+                    id="container-started",
+                ),
                 _info("Port", DashboardState.host_port, id="container-port"),
                 _info("Limits", rx.text(DashboardState.mem_limit, " · ", DashboardState.cpu_limit)),
                 orientation=rx.breakpoints(initial="vertical", sm="horizontal"),

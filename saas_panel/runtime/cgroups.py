@@ -3,17 +3,20 @@
 Reading a few small files per container costs microseconds, where the stats
 API costs about a second per call; it works whenever the panel runs on the
 engine's host (or with /sys/fs/cgroup mounted). cgroup v1 and v2 both.
+Files are read as raw bytes with os.read, and each container's directories
+are found once: a sweep of 100 containers reads 400 files in a few ms.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 from saas_panel.runtime.base import UsageSample
 
-V2_UNLIMITED = "max"
 V1_UNLIMITED_FLOOR = 1 << 60  # v1 reports "no limit" as a page-rounded 2^63
+READ_SIZE = 8192  # memory.stat is a few KB
 
 
 def cpu_percent(previous: UsageSample | None, current: UsageSample) -> float:
@@ -27,28 +30,46 @@ def cpu_percent(previous: UsageSample | None, current: UsageSample) -> float:
     return round(used_ns / elapsed_ns * 100, 2)
 
 
-def _read_int(path: Path) -> int | None:
+def _read(path: str) -> bytes | None:
     try:
-        raw = path.read_text().strip()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
-    if raw == V2_UNLIMITED:
-        return None
     try:
-        return int(raw)
+        return os.read(fd, READ_SIZE)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_int(path: str) -> int | None:
+    """The number in a one-value file; None if missing, garbage or "max" (v2's no limit)."""
+    raw = _read(path)
+    try:
+        return int(raw) if raw is not None else None
     except ValueError:
         return None
 
 
-def _stat_value(path: Path, key: str) -> int:
+def _stat_value(path: str, key: bytes) -> int:
+    """The value of one `key value` line of a stat file (0 when absent)."""
+    raw = _read(path)
+    if raw is None:
+        return 0
+    needle = key + b" "
+    if raw.startswith(needle):
+        start = len(needle)
+    else:
+        at = raw.find(b"\n" + needle)
+        if at == -1:
+            return 0
+        start = at + 1 + len(needle)
+    end = raw.find(b"\n", start)
     try:
-        for line in path.read_text().splitlines():
-            name, _, value = line.partition(" ")
-            if name == key:
-                return int(value)
-    except (OSError, ValueError):
-        pass
-    return 0
+        return int(raw[start : end if end != -1 else None])
+    except ValueError:
+        return 0
 
 
 class CgroupReader:
@@ -57,39 +78,47 @@ class CgroupReader:
     def __init__(self, root: Path = Path("/sys/fs/cgroup")):
         self.root = root
         self.version = 2 if (root / "cgroup.controllers").exists() else 1
+        self._dirs: dict[str, tuple[str, str]] = {}  # container id -> (cpu dir, memory dir)
 
-    def _v1_dirs(self, container_id: str) -> tuple[Path, Path] | None:
-        for parent in (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope"):
-            cpu, memory = self.root / "cpuacct" / parent, self.root / "memory" / parent
+    def _find_dirs(self, container_id: str) -> tuple[str, str] | None:
+        if self.version == 2:
+            candidates = [(self.root / p, self.root / p) for p in (f"system.slice/docker-{container_id}.scope", f"docker/{container_id}")]
+        else:
+            candidates = [
+                (self.root / "cpuacct" / p, self.root / "memory" / p)
+                for p in (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope")
+            ]
+        for cpu, memory in candidates:
             if cpu.is_dir() and memory.is_dir():
-                return cpu, memory
+                return str(cpu), str(memory)
         return None
 
-    def _v2_dir(self, container_id: str) -> Path | None:
-        for parent in (f"system.slice/docker-{container_id}.scope", f"docker/{container_id}"):
-            path = self.root / parent
-            if path.is_dir():
-                return path
-        return None
-
-    def available(self, container_id: str) -> bool:
-        return (self._v2_dir(container_id) if self.version == 2 else self._v1_dirs(container_id)) is not None
+    def _dirs_of(self, container_id: str) -> tuple[str, str] | None:
+        dirs = self._dirs.get(container_id)
+        if dirs is None:
+            dirs = self._find_dirs(container_id)
+            if dirs is not None:
+                self._dirs[container_id] = dirs
+        return dirs
 
     def read(self, container_id: str) -> UsageSample | None:
         """Counters of one running container, or None if its cgroup is not visible here."""
-        return self._read_v2(container_id) if self.version == 2 else self._read_v1(container_id)
-
-    def _read_v1(self, container_id: str) -> UsageSample | None:
-        dirs = self._v1_dirs(container_id)
+        dirs = self._dirs_of(container_id)
         if dirs is None:
             return None
-        cpu_dir, memory_dir = dirs
-        cpu_ns = _read_int(cpu_dir / "cpuacct.usage")
-        usage = _read_int(memory_dir / "memory.usage_in_bytes")
+        sample = self._read_v2(*dirs) if self.version == 2 else self._read_v1(*dirs)
+        if sample is None:  # the container stopped: its cgroup went away
+            self._dirs.pop(container_id, None)
+        return sample
+
+    @staticmethod
+    def _read_v1(cpu_dir: str, memory_dir: str) -> UsageSample | None:
+        cpu_ns = _read_int(f"{cpu_dir}/cpuacct.usage")
+        usage = _read_int(f"{memory_dir}/memory.usage_in_bytes")
         if cpu_ns is None or usage is None:
             return None
-        limit = _read_int(memory_dir / "memory.limit_in_bytes")
-        inactive = _stat_value(memory_dir / "memory.stat", "total_inactive_file")
+        limit = _read_int(f"{memory_dir}/memory.limit_in_bytes")
+        inactive = _stat_value(f"{memory_dir}/memory.stat", b"total_inactive_file")
         return UsageSample(
             cpu_ns=cpu_ns,
             mem_bytes=max(0, usage - inactive),
@@ -97,17 +126,14 @@ class CgroupReader:
             read_at=time.monotonic(),
         )
 
-    def _read_v2(self, container_id: str) -> UsageSample | None:
-        path = self._v2_dir(container_id)
-        if path is None:
-            return None
-        usage = _read_int(path / "memory.current")
+    @staticmethod
+    def _read_v2(path: str, _same: str) -> UsageSample | None:
+        usage = _read_int(f"{path}/memory.current")
         if usage is None:
             return None
-        inactive = _stat_value(path / "memory.stat", "inactive_file")
         return UsageSample(
-            cpu_ns=_stat_value(path / "cpu.stat", "usage_usec") * 1000,
-            mem_bytes=max(0, usage - inactive),
-            mem_limit_bytes=_read_int(path / "memory.max"),
+            cpu_ns=_stat_value(f"{path}/cpu.stat", b"usage_usec") * 1000,
+            mem_bytes=max(0, usage - _stat_value(f"{path}/memory.stat", b"inactive_file")),
+            mem_limit_bytes=_read_int(f"{path}/memory.max"),
             read_at=time.monotonic(),
         )

@@ -31,6 +31,8 @@ from saas_panel.runtime.cgroups import CgroupReader
 T = TypeVar("T")
 API_TIMEOUT_S = 30
 STATS_API_CONCURRENCY = 16
+# Only events that change a container's state; healthcheck exec_* events are the bulk otherwise.
+STATE_EVENTS = ("start", "restart", "unpause", "pause", "die", "stop", "kill", "destroy")
 TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
 UNAVAILABLE = "The container engine is unavailable. Is Docker running?"
 
@@ -323,5 +325,6 @@ class DockerRuntime(ContainerRuntime):
 
     @_translate_errors
     def events(self) -> EventStream:
-        stream = self.client.events(decode=True, filters={"type": "container", "label": f"{MANAGED_LABEL}=true"})
+        filters = {"type": "container", "label": f"{MANAGED_LABEL}=true", "event": list(STATE_EVENTS)}
+        stream = self.client.events(decode=True, filters=filters)
         return DockerEventStream(stream)

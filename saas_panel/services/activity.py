@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -101,7 +101,9 @@ def _filtered(statement, query: ActivityQuery):
     if query.date_from:
         statement = statement.where(ActivityLog.created_at >= _day(query.date_from, "From"))
     if query.date_to:
-        statement = statement.where(ActivityLog.created_at < _day(query.date_to, "To") + timedelta(days=1))
+        end = _day(query.date_to, "To")
+        if end.date() < date.max:  # the last representable day has no next day: nothing is after it
+            statement = statement.where(ActivityLog.created_at < end + timedelta(days=1))
     return statement.order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
 
 

@@ -17,8 +17,8 @@ from sqlmodel import Session, delete, select
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.models import Outcome, Role, User, UserSession, utcnow
-from saas_panel.services import activity
-from saas_panel.errors import AuthenticationError, Conflict, PermissionDenied
+from saas_panel.services import activity, throttle
+from saas_panel.errors import AuthenticationError, Conflict, PermissionDenied, Throttled
 from saas_panel.services.security import hash_password, hash_token, new_token, verify_password
 from saas_panel.services.validation import check_password, normalize_email, normalize_username
 
@@ -73,7 +73,25 @@ def create_user(
     return user
 
 
+def _login_limits(name: str, ip: str | None) -> list[throttle.Limit]:
+    settings = get_settings()
+    limits = [throttle.Limit(f"login:user:{name}", settings.login_account_limit, settings.login_window_seconds)]
+    if ip:
+        limits.append(throttle.Limit(f"login:ip:{ip}", settings.login_ip_limit, settings.login_window_seconds))
+    return limits
+
+
+def _signup_limits(ip: str | None) -> list[throttle.Limit]:
+    settings = get_settings()
+    return [throttle.Limit(f"signup:ip:{ip}", settings.signup_ip_limit, settings.signup_window_seconds)] if ip else []
+
+
 def register(username: str, email: str, password: str, ip: str | None = None) -> CurrentUser:
+    try:
+        throttle.hit(*_signup_limits(ip))  # before bcrypt: refused attempts cost no hashing
+    except Throttled:
+        activity.record("signup", actor=(username or "")[:64], ip=ip, outcome=Outcome.FAILURE, details="throttled")
+        raise
     try:
         with session_scope() as session:
             user = create_user(session, username, email, password)
@@ -86,14 +104,20 @@ def register(username: str, email: str, password: str, ip: str | None = None) ->
 
 def authenticate(username: str, password: str, ip: str | None = None) -> CurrentUser:
     """Return the user for valid credentials; the same error for every failure."""
-    name = (username or "").strip().lower()
+    name = (username or "").strip().lower()[:64]
+    try:
+        throttle.hit(*_login_limits(name, ip))  # before bcrypt: refused attempts cost no hashing
+    except Throttled:
+        activity.record("login", actor=name or "anonymous", ip=ip, outcome=Outcome.FAILURE, details="throttled")
+        raise
     with session_scope() as session:
         user = session.exec(select(User).where(User.username == name)).first()
     valid = verify_password(password or "", user.password_hash if user else _dummy_hash())
     if user is None or not valid or not user.is_active:
         reason = "unknown user" if user is None else ("disabled" if valid else "wrong password")
-        activity.record("login", actor=name[:64] or "anonymous", ip=ip, outcome=Outcome.FAILURE, details=reason)
+        activity.record("login", actor=name or "anonymous", ip=ip, outcome=Outcome.FAILURE, details=reason)
         raise AuthenticationError(INVALID_CREDENTIALS)
+    throttle.clear(f"login:user:{name}")  # the owner got in: their own earlier typos stop counting
     return _as_current(user)
 
 

@@ -122,6 +122,37 @@ def _owner_of(container_id: int) -> tuple[Container, str | None]:
         return row, owner.username if owner else None
 
 
+@dataclass(frozen=True)
+class ContainerRecord:
+    id: int
+    name: str
+    owner: str  # "" when the owner was deleted
+    image: str
+    state: str
+    host_port: int | None
+    engine_id: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    error: str | None
+
+
+def get(container_id: int) -> ContainerRecord:
+    """One container's row as the panel last saw it (no engine call)."""
+    row, owner = _owner_of(container_id)
+    return ContainerRecord(
+        id=row.id,
+        name=row.name,
+        owner=owner or "",
+        image=row.image,
+        state=row.state,
+        host_port=row.host_port,
+        engine_id=row.engine_id,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        error=row.error,
+    )
+
+
 def act(admin: CurrentUser, container_id: int, action: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> str:
     """Start, stop, restart or delete one container as `admin`; returns its name."""
     if action not in ACTIONS:

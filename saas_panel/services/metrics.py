@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import delete, func, select
+from sqlmodel import delete, func, insert, select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
@@ -33,11 +33,12 @@ def record(samples: list[tuple[int, float, int, int | None]], at: datetime | Non
     if not samples:
         return
     at = at or utcnow()
+    rows = [
+        {"container_id": cid, "ts": at, "resolution": RAW, "cpu_percent": cpu, "mem_bytes": mem, "mem_limit_bytes": limit}
+        for cid, cpu, mem, limit in samples
+    ]
     with session_scope() as session:
-        session.add_all(
-            Metric(container_id=cid, ts=at, resolution=RAW, cpu_percent=cpu, mem_bytes=mem, mem_limit_bytes=limit)
-            for cid, cpu, mem, limit in samples
-        )
+        session.exec(insert(Metric), params=rows)  # one executemany: no ORM object per sample
 
 
 def _minute(ts: datetime) -> datetime:

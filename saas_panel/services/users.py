@@ -21,7 +21,7 @@ from saas_panel.services import activity, provisioning
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
 from saas_panel.services.security import generate_password, hash_password
-from saas_panel.services.validation import check_password
+from saas_panel.services.validation import check_password, normalize_email, normalize_username
 
 ADMIN_USERNAME = "admin"
 ADMIN_EMAIL = "admin@localhost.localdomain"
@@ -137,26 +137,30 @@ def search_users(query: UserQuery) -> Page[UserRow]:
     statement = _user_filters(base, query).order_by(*order)
     with session_scope() as session:
         rows, total, page = fetch_page(session, statement, count_of(_user_filters(select(User.id).outerjoin(Container, Container.user_id == User.id), query)), wanted, size)
-    return Page(
-        rows=[
-            UserRow(
-                id=user.id,
-                username=user.username,
-                email=user.email,
-                role=user.role,
-                is_active=user.is_active,
-                created_at=_when(user.created_at),
-                last_login_at=_when(user.last_login_at),
-                container_state=state or NO_CONTAINER,
-                mem_limit_mb=user.mem_limit_mb,
-                cpu_limit=user.cpu_limit,
-            )
-            for user, state in rows
-        ],
-        total=total,
-        page=page,
-        per_page=size,
+    return Page(rows=[_user_row(user, state) for user, state in rows], total=total, page=page, per_page=size)
+
+
+def _user_row(user: User, container_state: str | None) -> UserRow:
+    return UserRow(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        role=user.role,
+        is_active=user.is_active,
+        created_at=_when(user.created_at),
+        last_login_at=_when(user.last_login_at),
+        container_state=container_state or NO_CONTAINER,
+        mem_limit_mb=user.mem_limit_mb,
+        cpu_limit=user.cpu_limit,
     )
+
+
+def find_user(username: str) -> UserRow | None:
+    with session_scope() as session:
+        found = session.exec(
+            select(User, Container.state).outerjoin(Container, Container.user_id == User.id).where(User.username == username)
+        ).first()
+    return _user_row(*found) if found else None
 
 
 # --- account changes ------------------------------------------------------
@@ -309,3 +313,51 @@ def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
         revoke_user_sessions(session, user.id)
         session.delete(user)
         activity.record("delete_user", actor=actor, target=username, ip=ip, session=session)
+
+
+# --- the API's idempotent provisioning ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ProvisionedAccount:
+    created: bool  # this call created the user or their container
+    container_id: int
+    container: provisioning.ContainerView
+
+
+def provision_account(admin: CurrentUser, username: str, email: str, ip: str | None = None) -> ProvisionedAccount:
+    """Make sure `username` exists (with `email`) and has a running container.
+
+    Calling it again with the same name and email changes nothing; the same
+    name with another email is a conflict, not a silent takeover.
+    """
+    username, email = normalize_username(username), normalize_email(email)
+    existing = _account(username)
+    if existing is None:
+        try:
+            admin_create_user(admin, username, email, ip=ip)  # a random password: the user gets a reset
+        except Conflict:
+            existing = _account(username)  # a concurrent call created it: same email means the same request
+            if existing is None:
+                raise
+    if existing is not None:
+        if existing[0] != email:
+            raise Conflict("This username belongs to an account with another email.")
+        if not existing[1]:
+            raise Conflict("This account is disabled.")
+    had_container = existing is not None and existing[2]
+    view = provisioning.provision(username, actor=admin.username, ip=ip)
+    return ProvisionedAccount(
+        created=not had_container,
+        container_id=provisioning.container_row_id(username),
+        container=view,
+    )
+
+
+def _account(username: str) -> tuple[str, bool, bool] | None:
+    """(email, is_active, has a container row) of `username`, or None."""
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            return None
+        return user.email, user.is_active, _container_state(session, user.id) is not None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import reflex as rx
 
 from saas_panel.errors import DomainError
-from saas_panel.models import ContainerState, utcnow
+from saas_panel.models import ContainerState
 from saas_panel.services import auth, metrics, provisioning, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
@@ -22,18 +22,6 @@ WATCH_INTERVAL_S = 0.5
 WATCH_LIMIT_S = 180
 
 
-def humanize_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
-
-
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
@@ -44,7 +32,7 @@ class DashboardState(AuthState):
     container_name: str = ""
     image: str = ""
     created: str = ""
-    uptime: str = ""
+    started_at: str = ""  # ISO 8601, UTC; the page shows it as "n minutes ago", ticking
     host_port: str = ""
     mem_limit: str = ""
     cpu_limit: str = ""
@@ -70,7 +58,7 @@ class DashboardState(AuthState):
         self.container_name = view.name
         self.image = view.image
         self.created = _when(view.created_at)
-        self.uptime = humanize_duration((utcnow() - view.started_at).total_seconds()) if running and view.started_at else "—"
+        self.started_at = view.started_at.isoformat() if running and view.started_at else ""
         self.host_port = str(view.host_port or "—")
         self.mem_limit = f"{view.mem_limit_mb} MB"
         self.cpu_limit = f"{view.cpu_limit:g} CPU"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ import reflex as rx
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import activity, auth, metrics
+from saas_panel.services import activity, auth, coordination, metrics
 from saas_panel.services.monitor import Collector, Snapshot
 from saas_panel.state.auth import AuthState
 
@@ -29,12 +30,28 @@ PLATFORM_ROOM = "live-platform"
 PLATFORM_WINDOW = timedelta(hours=1)
 USER_WINDOW = timedelta(hours=1)
 EVENT_RETRY_S = 1.0
+LEASE_MIN_TTL_S = 10.0
 MB = 1024 * 1024
 TIMELINE_LENGTH = 20
 MAX_ORPHANS_SHOWN = 20
 
-# Users with at least one dashboard linked since this process started.
-_watched_users: set[str] = set()
+
+
+@functools.cache
+def watchers():
+    """Users with a dashboard open (shared between workers when Redis is configured)."""
+    return coordination.dashboard_watchers()
+
+
+class _RoomDeltaFilter(logging.Filter):
+    """A room is not a browser: Reflex warns that a room's own update has no socket on every
+    sweep, although the fan-out to the tabs linked to the room happens all the same."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "disconnected client 'live-" not in record.getMessage()
+
+
+logging.getLogger("reflex.app").addFilter(_RoomDeltaFilter())
 
 
 def _user_room(username: str) -> str:
@@ -90,7 +107,7 @@ class ContainerLive(rx.SharedState):
             return
         room = _user_room(user.username)
         if self._linked_to != room:
-            _watched_users.add(user.username)
+            await asyncio.to_thread(watchers().add, user.username)
             linked = await self._link_to(room)
             await linked._fill(user.username)
 
@@ -137,7 +154,7 @@ class LivePublisher:
         await self._edit(PLATFORM_ROOM, PlatformLive, edit)
 
     async def user_status(self, username: str, status: str) -> None:
-        if username not in _watched_users:
+        if username not in await asyncio.to_thread(watchers().current):
             return
         timeline = await load_timeline(username)
 
@@ -149,7 +166,7 @@ class LivePublisher:
 
     async def users(self, snapshot: Snapshot | None) -> None:
         usage = {c.owner: c for c in snapshot.containers} if snapshot else {}
-        for username in list(_watched_users):
+        for username in await asyncio.to_thread(watchers().current):
             current = usage.get(username)
 
             def edit(state: ContainerLive, current=current) -> None:
@@ -203,28 +220,47 @@ async def _follow_events(collector: Collector, publisher: LivePublisher) -> None
 
 
 async def run_collector(app) -> None:
-    """The lifespan task: sweep every SAAS_PANEL_METRICS_INTERVAL seconds, forever."""
+    """The lifespan task of every worker; only the lease holder sweeps and follows events."""
+    interval = get_settings().metrics_interval
+    lease = coordination.collector_lease(ttl_s=max(LEASE_MIN_TTL_S, 3 * interval))
     collector = Collector(get_runtime())
     publisher = LivePublisher(app)
-    events = asyncio.create_task(_follow_events(collector, publisher))
-    interval = get_settings().metrics_interval
+    events: asyncio.Task | None = None
     try:
         while True:
             try:
-                snapshot = await asyncio.to_thread(collector.sweep)
-                series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
-            except EngineUnavailable:
-                snapshot, series = None, []
-            except Exception:  # noqa: BLE001 - the collector must survive anything one sweep hits
-                log.exception("collector sweep failed")
-                snapshot, series = None, []
-            try:
-                await publisher.platform(snapshot, series)
-                await publisher.users(snapshot)
-                for owner, status in snapshot.changed if snapshot else []:
-                    await publisher.user_status(owner, status)
-            except Exception:  # noqa: BLE001
-                log.exception("publishing live data failed")
+                leader = await asyncio.to_thread(lease.acquire_or_renew)
+            except Exception:  # noqa: BLE001 - Redis down: nobody can hold the lease
+                log.exception("collector lease unavailable")
+                leader = False
+            if leader and events is None:
+                log.info("collector lease taken by %s", lease.holder)
+                events = asyncio.create_task(_follow_events(collector, publisher))
+            elif not leader and events is not None:
+                events.cancel()
+                events = None
+            if leader:
+                await _sweep_and_publish(collector, publisher)
             await asyncio.sleep(interval)
     finally:
-        events.cancel()
+        if events is not None:
+            events.cancel()
+        await asyncio.to_thread(lease.release)
+
+
+async def _sweep_and_publish(collector: Collector, publisher: LivePublisher) -> None:
+    try:
+        snapshot = await asyncio.to_thread(collector.sweep)
+        series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
+    except EngineUnavailable:
+        snapshot, series = None, []
+    except Exception:  # noqa: BLE001 - the collector must survive anything one sweep hits
+        log.exception("collector sweep failed")
+        snapshot, series = None, []
+    try:
+        await publisher.platform(snapshot, series)
+        await publisher.users(snapshot)
+        for owner, status in snapshot.changed if snapshot else []:
+            await publisher.user_status(owner, status)
+    except Exception:  # noqa: BLE001
+        log.exception("publishing live data failed")

@@ -1,104 +1,50 @@
-"""A real panel (`reflex run --env prod --single-port`) on a fresh database, and real Chromium."""
+"""A real panel (`reflex run --env prod --single-port`) on a fresh database, and real Chromium.
+
+Starting and stopping the panel lives in devtools/panel.py (shared with the benchmarks).
+"""
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from saas_panel.config import PROJECT_ROOT
+from devtools.panel import CHROMIUM, CHROMIUM_ARGS, STARTUP_TIMEOUT_S, running_panel
+from tests.conftest import empty_postgres
+
+__all__ = ["ADMIN_PASSWORD", "CHROMIUM", "CHROMIUM_ARGS", "STARTUP_TIMEOUT_S"]
 
 ADMIN_PASSWORD = "e2e admin password"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-STARTUP_TIMEOUT_S = 420
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"panel exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"panel did not answer {url} in {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="session")
-def panel(tmp_path_factory):
-    """Base URL of a running panel whose admin password is ADMIN_PASSWORD."""
+def panel_process(tmp_path_factory):
+    """The running panel (its db_url and container_prefix too), admin password ADMIN_PASSWORD."""
     workdir = tmp_path_factory.mktemp("panel")
-    container_prefix = f"e2e{uuid.uuid4().hex[:8]}-"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REFLEX_DB_URL": f"sqlite:///{workdir / 'panel.db'}",
-        "SAAS_PANEL_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "PORT": str(port),
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "SAAS_PANEL_CONTAINER_PREFIX": container_prefix,
-    }
-    subprocess.run([sys.executable, "-m", "saas_panel", "bootstrap"], env=env, check=True, cwd=PROJECT_ROOT)
-    log = workdir / "panel.log"
-    reflex = Path(sys.executable).parent / "reflex"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(reflex), "run", "--env", "prod", "--single-port"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with running_panel(workdir, ADMIN_PASSWORD, _panel_settings()) as running:
+        yield running
+
+
+def _panel_settings() -> dict[str, str]:
+    """Fast sampling; every browser test signs up from 127.0.0.1, so the per-IP signup limit
+    is raised (the throttle has tests of its own). In the second CI run: PostgreSQL, Redis and
+    several workers."""
+    settings = {"SAAS_PANEL_METRICS_INTERVAL": "1", "SAAS_PANEL_SIGNUP_IP_LIMIT": "10000"}
+    postgres_url = os.environ.get("SAAS_PANEL_TEST_E2E_DB_URL")
+    if postgres_url:
+        settings.update(
+            REFLEX_DB_URL=empty_postgres(postgres_url),
+            REFLEX_REDIS_URL=os.environ["SAAS_PANEL_TEST_REDIS_URL"],
+            GRANIAN_WORKERS="3",
         )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base_url}/ping", process, log)
-        _wait_for(f"{base_url}/login/", process, log)
-        yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        _remove_containers(container_prefix)
+    return settings
 
 
-def _remove_containers(prefix: str) -> None:
-    import docker
-
-    try:
-        client = docker.from_env(timeout=30)
-        for container in client.containers.list(all=True, filters={"name": prefix}):
-            container.remove(force=True)
-    except docker.errors.DockerException as exc:
-        print(f"could not clean up containers {prefix}*: {exc}")
+@pytest.fixture(scope="session")
+def panel(panel_process):
+    """Base URL of a running panel whose admin password is ADMIN_PASSWORD."""
+    return panel_process.base_url
 
 
 @pytest.fixture(scope="session")

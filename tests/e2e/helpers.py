@@ -21,3 +21,12 @@ def log_in(page, username: str, password: str) -> None:
 def log_out(page) -> None:
     page.click("#logout")
     page.wait_for_url("**/login**")
+
+
+def submit_when_ready(page, path: str, fields: dict, button: str) -> None:
+    """Fill and send a form once the page's socket is up, so React (not a native GET) handles the submit."""
+    with page.expect_websocket():
+        page.goto(path)
+    for field, value in fields.items():
+        page.fill(f"#{field}", value)
+    page.click(button)

@@ -13,43 +13,11 @@ import pytest
 from sqlmodel import func, select
 
 from saas_panel.db import session_scope
-from saas_panel.models import ActivityLog, Container, User
-from saas_panel.services import auth, users
+from saas_panel.models import ActivityLog, ApiToken, Container, User
+from saas_panel.services import api_tokens, auth, users
 from saas_panel.state.admin import ADMIN_STATES, ActivityState, ContainersState, OverviewState, UsersState
 from saas_panel.state.auth import AuthState
-from tests.handlers import call, state_with_token
-
-
-def _admin_handlers(state_cls) -> dict:
-    inherited = set(AuthState.event_handlers)  # includes Reflex's own `setvar`
-    return {name: handler for name, handler in state_cls.event_handlers.items() if name not in inherited}
-
-
-def _forged_args(victim: User, container_id: int) -> dict:
-    """What a forger would send, by parameter name."""
-    return {
-        "user_id": victim.id,
-        "container_id": container_id,
-        "active": False,
-        "role": "admin",
-        "action": "delete",
-        "value": "victim",
-        "name": "role",
-        "column": "email",
-        "page": 2,
-        "checked": True,
-        "open_": True,
-        "form_data": {
-            "username": "forged",
-            "email": "forged@example.com",
-            "password": "forged password",
-            "role": "admin",
-            "provision": "on",
-            "user_id": victim.id,
-            "mem_limit_mb": "4096",
-            "cpu_limit": "4",
-        },
-    }
+from tests.handlers import admin_handlers, call, forged_args, state_with_token
 
 
 def _snapshot(victim_id: int) -> tuple:
@@ -60,12 +28,15 @@ def _snapshot(victim_id: int) -> tuple:
             session.exec(select(func.count()).select_from(Container)).one(),
             (victim.is_active, victim.role, victim.password_hash, victim.mem_limit_mb, victim.cpu_limit),
             session.exec(select(func.count()).select_from(ActivityLog).where(ActivityLog.outcome != "denied")).one(),
+            [(t.id, t.revoked_at) for t in session.exec(select(ApiToken)).all()],
         )
 
 
 @pytest.fixture
 def victim_with_container(make_user):
     users.ensure_admin("admin password")
+    admin = auth.authenticate("admin", "admin password")
+    api_tokens.create(admin, "ci", "admin", 30)
     victim = make_user("victim", "password one")
     with session_scope() as session:
         row = Container(user_id=victim.id, name="t-victim", image="img", state="running")
@@ -80,11 +51,13 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
     make_user("mallory", "password one")
     _, token = auth.login("mallory", "password one")
     before = _snapshot(victim.id)
-    forged = _forged_args(victim, container_id)
+    with session_scope() as session:
+        token_id = session.exec(select(ApiToken.id)).one()
+    forged = forged_args(victim.id, container_id, token_id)
     calls = 0
 
     for state_cls in ADMIN_STATES:
-        handlers = _admin_handlers(state_cls)
+        handlers = admin_handlers(state_cls)
         assert "load" in handlers, state_cls.__name__
         for name, handler in handlers.items():
             params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
@@ -98,6 +71,7 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
             label = f"{state_cls.__name__}.{name}"
             assert getattr(state, "rows", []) == [], f"{label} leaked rows"
             assert getattr(state, "one_time_password", "") == "", f"{label} leaked a password"
+            assert getattr(state, "new_token", "") == "", f"{label} leaked a token"
             assert getattr(state, "detail", {}) == {}, f"{label} leaked container detail"
             assert getattr(state, "users_total", 0) == 0 and getattr(state, "recent", []) == [], f"{label} leaked numbers"
 

@@ -60,6 +60,16 @@ def test_cgroup_v2_reader_systemd_layout(tmp_path):
     assert (sample.cpu_ns, sample.mem_bytes, sample.mem_limit_bytes) == (2_500_000, 25_000_000, None)
 
 
+def test_stat_keys_are_matched_whole_at_any_line(tmp_path):
+    _write(tmp_path / "cgroup.controllers", "memory\n")
+    scope = tmp_path / "docker" / CID
+    _write(scope / "cpu.stat", "usage_usec 7\n")  # first line, no trailing text
+    _write(scope / "memory.current", "100\n")
+    _write(scope / "memory.stat", "total_inactive_file 90\ninactive_file 40")  # last line, no newline
+    sample = CgroupReader(tmp_path).read(CID)
+    assert (sample.cpu_ns, sample.mem_bytes) == (7000, 60)
+
+
 def test_cgroup_reader_survives_garbage(tmp_path):
     _write(tmp_path / "cpuacct" / "docker" / CID / "cpuacct.usage", "not a number")
     _write(tmp_path / "memory" / "docker" / CID / "memory.usage_in_bytes", "1")

@@ -1,0 +1,37 @@
+# The panel in production mode: one port (8000), the prebuilt frontend served by the backend.
+# Inputs prepared on the host by `make image-inputs` (build/): pinned requirements,
+# wheels for an offline install (OFFLINE=1), and the built frontend.
+ARG BASE_IMAGE=python:3.12-slim
+
+FROM ${BASE_IMAGE} AS dependencies
+ARG OFFLINE=0
+COPY build/requirements.txt /tmp/requirements.txt
+COPY build/wheels /wheels
+RUN set -eu; \
+    if [ "$OFFLINE" = 1 ]; then \
+        python3 "$(ls /wheels/pip-*.whl)/pip" install --no-cache-dir --disable-pip-version-check --break-system-packages \
+            --no-index --find-links /wheels --target /opt/deps -r /tmp/requirements.txt; \
+    else \
+        python3 -m pip install --no-cache-dir --disable-pip-version-check --target /opt/deps -r /tmp/requirements.txt; \
+    fi
+
+FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="saas-panel"
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/opt/deps \
+    PORT=8000 \
+    REFLEX_ENV_MODE=prod \
+    REFLEX_DB_URL=sqlite:////data/saas_control_panel.db
+COPY --from=dependencies /opt/deps /opt/deps
+WORKDIR /app
+COPY rxconfig.py alembic.ini pyproject.toml ./
+COPY alembic ./alembic
+COPY assets ./assets
+COPY saas_panel ./saas_panel
+COPY build/frontend ./.web/build/client
+VOLUME /data
+EXPOSE 8000
+HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=5 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ping' % os.environ.get('PORT', '8000'), timeout=2)"]
+CMD ["python3", "-m", "saas_panel", "serve"]

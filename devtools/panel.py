@@ -1,0 +1,235 @@
+"""Start a real panel (`reflex run --env prod --single-port`) on a fresh database, in a subprocess.
+
+Used by the e2e tests (tests/e2e/conftest.py) and by benchmarks that need a
+browser in front of a real panel:
+
+    with running_panel(workdir, "admin password", {"SAAS_PANEL_METRICS_INTERVAL": "1"}) as panel:
+        ...  # panel.base_url, panel.log_path, panel.container_prefix
+
+On entry: `python -m saas_panel bootstrap` on a new SQLite file in `workdir`,
+then reflex in its own process group, then wait until /ping and /login/
+answer 200. On exit (also on an exception or Ctrl-C): SIGTERM to the process
+group (SIGKILL after a grace period), then every container whose name starts
+with the panel's per-run container prefix is force-removed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from saas_panel.config import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_TIMEOUT_S = 420
+STOP_GRACE_S = 20
+READY_PATHS = ("/ping", "/login/")
+
+
+class PanelStartError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def new_container_prefix(tag: str = "e2e") -> str:
+    return f"{tag}{uuid.uuid4().hex[:8]}-"
+
+
+@dataclass
+class PanelProcess:
+    """A panel running in a subprocess; `stop()` ends it and removes its containers."""
+
+    base_url: str
+    log_path: Path
+    container_prefix: str
+    workdir: Path
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def db_url(self) -> str:
+        return self.env["REFLEX_DB_URL"]
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        for path in READY_PATHS:
+            url = f"{self.base_url}{path}"
+            while True:
+                if self.process is not None and self.process.poll() is not None:
+                    raise PanelStartError(f"panel exited early:\n{self.log_tail()}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() >= deadline:
+                    raise PanelStartError(f"panel did not answer {url} in {timeout:.0f}s:\n{self.log_tail()}")
+                time.sleep(1)
+
+    def stop(self) -> None:
+        """Idempotent: end the process group, then remove the panel's containers."""
+        process, self.process = self.process, None
+        if process is not None:
+            _end_process_group(process)
+        remove_containers(self.container_prefix)
+
+
+def _end_process_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        pass
+    try:  # children (the frontend, workers) may outlive the leader: make sure the group is gone
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def remove_containers(prefix: str) -> int:
+    """Force-remove every container whose name starts with `prefix`; returns how many."""
+    import docker
+
+    removed = 0
+    try:
+        client = docker.from_env(timeout=30)
+        try:
+            for container in client.containers.list(all=True, filters={"name": prefix}, sparse=True):
+                name = (container.attrs.get("Names") or ["/"])[0].lstrip("/")
+                if not name.startswith(prefix):  # the name filter matches substrings
+                    continue
+                try:
+                    container.remove(force=True)
+                    removed += 1
+                except docker.errors.NotFound:
+                    pass
+        finally:
+            client.close()
+    except docker.errors.DockerException as exc:
+        print(f"could not clean up containers {prefix}*: {exc}", file=sys.stderr)
+    return removed
+
+
+def start_panel(
+    workdir: Path,
+    admin_password: str,
+    env_overrides: Mapping[str, str] | None = None,
+    *,
+    container_prefix: str | None = None,
+    startup_timeout: float = STARTUP_TIMEOUT_S,
+) -> PanelProcess:
+    """Bootstrap a fresh DB in `workdir` and start reflex; returns once the panel answers.
+
+    The caller owns the result and must call `stop()` (prefer `running_panel`).
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    prefix = container_prefix or new_container_prefix()
+    port = free_port()
+    env = {
+        **os.environ,
+        "REFLEX_DB_URL": f"sqlite:///{workdir / 'panel.db'}",
+        "SAAS_PANEL_ADMIN_PASSWORD": admin_password,
+        "PORT": str(port),
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "SAAS_PANEL_CONTAINER_PREFIX": prefix,
+        **(env_overrides or {}),
+    }
+    # Captured, not printed: benchmarks print JSON lines on stdout.
+    bootstrap = subprocess.run(
+        [sys.executable, "-m", "saas_panel", "bootstrap"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    if bootstrap.returncode != 0:
+        raise PanelStartError(f"bootstrap failed ({bootstrap.returncode}):\n{bootstrap.stdout}{bootstrap.stderr}")
+    log_path = workdir / "panel.log"
+    panel = PanelProcess(
+        base_url=f"http://127.0.0.1:{port}",
+        log_path=log_path,
+        container_prefix=prefix,
+        workdir=workdir,
+        port=port,
+        env=env,
+    )
+    reflex = Path(sys.executable).parent / "reflex"
+    with log_path.open("w") as out:
+        panel.process = subprocess.Popen(
+            [str(reflex), "run", "--env", "prod", "--single-port"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        panel.wait_ready(startup_timeout)
+    except BaseException:
+        panel.stop()
+        raise
+    return panel
+
+
+@contextmanager
+def running_panel(
+    workdir: Path,
+    admin_password: str,
+    env_overrides: Mapping[str, str] | None = None,
+    **kwargs,
+) -> Iterator[PanelProcess]:
+    """`start_panel` for the duration of a `with` block; stopped and cleaned up on exit."""
+    panel = start_panel(workdir, admin_password, env_overrides, **kwargs)
+    try:
+        yield panel
+    finally:
+        _sigint_ignored(panel.stop)
+
+
+def _sigint_ignored(fn) -> None:
+    """Run cleanup to the end even if Ctrl-C is pressed again (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        fn()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        fn()
+    finally:
+        signal.signal(signal.SIGINT, previous)

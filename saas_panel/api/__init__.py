@@ -1,0 +1,1 @@
+"""The REST API: FastAPI routes mounted around the Reflex backend (see app.py)."""

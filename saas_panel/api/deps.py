@@ -1,0 +1,91 @@
+"""Bearer authentication for every route: `Authorization: Bearer <token>` -> principal -> scope.
+
+API tokens (created by admins, scope read or admin) work on every route. A
+user's own panel session token is accepted only by GET /api/user/{name}/port,
+so a user can ask for their own port; everywhere else it is refused. No
+route reads cookies, so a cross-site page cannot ride on a browser's login
+(and OriginGuardMiddleware refuses foreign Origins outright).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from saas_panel.config import get_settings
+from saas_panel.models import Outcome
+from saas_panel.services import activity, api_tokens, auth, throttle
+from saas_panel.services.auth import CurrentUser
+
+bearer = HTTPBearer(auto_error=False, description="An API token (spk_...) or, for the port route only, a panel session token")
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: CurrentUser
+    scope: str  # "read" | "admin" for API tokens; "session" for a panel session
+    rate_key: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.scope in ("read", "admin")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(status_code=401, detail="A valid bearer token is required.", headers=CHALLENGE)
+
+
+def _rate_limit(caller: Caller) -> Caller:
+    settings = get_settings()
+    throttle.hit(throttle.Limit(caller.rate_key, settings.api_token_limit, settings.api_window_seconds))
+    return caller
+
+
+def _from_token(raw: str | None) -> Caller | None:
+    principal = api_tokens.resolve(raw)
+    if principal is None:
+        return None
+    return Caller(user=principal.user, scope=principal.scope, rate_key=f"api:token:{principal.token_id}")
+
+
+def token_caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """Any valid API token (scope read or admin)."""
+    caller = _from_token(credentials.credentials if credentials else None)
+    if caller is None:
+        raise _unauthorized()
+    return _rate_limit(caller)
+
+
+def token_or_session_caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """An API token, or the panel session of the user asking (only for routes about their own data)."""
+    raw = credentials.credentials if credentials else None
+    caller = _from_token(raw)
+    if caller is None:
+        user = auth.resolve_session(raw)
+        if user is None:
+            raise _unauthorized()
+        scope = "admin" if user.is_admin else "session"
+        caller = Caller(user=user, scope=scope, rate_key=f"api:user:{user.id}")
+    return _rate_limit(caller)
+
+
+def admin_caller(request: Request, caller: Caller = Depends(token_caller)) -> Caller:
+    """An API token with scope admin: needed by every route that changes something."""
+    if caller.scope != "admin":
+        activity.record(
+            f"api_{request.method.lower()}",
+            actor=caller.user.username,
+            target=request.url.path[:128],
+            ip=client_ip(request),
+            outcome=Outcome.DENIED,
+            details="token scope admin required",
+        )
+        raise HTTPException(status_code=403, detail="This token's scope is read; this needs scope admin.")
+    return caller

@@ -1,0 +1,55 @@
+"""Containers: list, detail, start / stop / restart, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from saas_panel.api.deps import Caller, admin_caller, client_ip, token_caller
+from saas_panel.api.schemas import DB_INT_MAX, ActionOut, ContainerOut, ContainerPage, ContainerRowOut, ContainerStateName, SearchText, page_fields
+from saas_panel.services import containers
+
+router = APIRouter(prefix="/api/containers", tags=["containers"])
+ContainerId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
+NOT_FOUND = {404: {"description": "No such container"}}
+
+
+@router.get("", response_model=ContainerPage)
+def list_containers(
+    caller: Caller = Depends(token_caller),
+    search: Annotated[SearchText, Query()] = "",
+    state: Literal["all"] | ContainerStateName = "all",
+    owner: Annotated[SearchText, Query()] = "",
+    image: Annotated[SearchText, Query()] = "",
+    sort: Literal[tuple(containers.CONTAINER_SORTS)] = "created_at",  # type: ignore[valid-type]
+    descending: bool = True,
+    page: Annotated[int, Query(ge=1, le=DB_INT_MAX)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> ContainerPage:
+    result = containers.list_containers(
+        containers.ContainerQuery(search=search, state=state, owner=owner, image=image, sort=sort, descending=descending, page=page, per_page=per_page)
+    )
+    return ContainerPage(items=[ContainerRowOut(**vars(row)) for row in result.rows], **page_fields(result))
+
+
+@router.get("/{container_id}", response_model=ContainerOut, responses=NOT_FOUND)
+def get_container(container_id: ContainerId, caller: Caller = Depends(token_caller)) -> ContainerOut:
+    return ContainerOut(**vars(containers.get(container_id)))
+
+
+@router.post("/{container_id}/{action}", response_model=ActionOut, responses=NOT_FOUND)
+def act(
+    container_id: ContainerId,
+    action: Literal["start", "stop", "restart"],
+    request: Request,
+    caller: Caller = Depends(admin_caller),
+) -> ActionOut:
+    name = containers.act(caller.user, container_id, action, ip=client_ip(request))
+    return ActionOut(container_id=container_id, name=name, action=action)
+
+
+@router.delete("/{container_id}", response_model=ActionOut, responses=NOT_FOUND)
+def delete(container_id: ContainerId, request: Request, caller: Caller = Depends(admin_caller)) -> ActionOut:
+    name = containers.act(caller.user, container_id, "delete", ip=client_ip(request))
+    return ActionOut(container_id=container_id, name=name, action="delete")

@@ -1,0 +1,56 @@
+"""Users: the list, one account, and a user's port (for its owner too)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+
+from saas_panel.api.deps import Caller, token_caller, token_or_session_caller
+from saas_panel.api.schemas import DB_INT_MAX, USERNAME_PATTERN, PortOut, SearchText, UserOut, UserPage, page_fields
+from saas_panel.errors import NotFound
+from saas_panel.services import provisioning, users
+
+router = APIRouter(prefix="/api", tags=["users"])
+UsernamePath = Annotated[str, Path(pattern=USERNAME_PATTERN)]
+NOT_FOUND = "No such user, or not yours."
+
+
+@router.get("/users", response_model=UserPage)
+def list_users(
+    caller: Caller = Depends(token_caller),
+    search: Annotated[SearchText, Query()] = "",
+    role: Literal["all", "admin", "user"] = "all",
+    status: Literal["all", "active", "disabled"] = "all",
+    container_state: Literal["all", "none", "provisioning", "running", "stopped", "error", "missing"] = "all",
+    sort: Literal[tuple(users.USER_SORTS)] = "username",  # type: ignore[valid-type]
+    descending: bool = False,
+    page: Annotated[int, Query(ge=1, le=DB_INT_MAX)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> UserPage:
+    result = users.search_users(
+        users.UserQuery(search=search, role=role, status=status, container_state=container_state, sort=sort, descending=descending, page=page, per_page=per_page)
+    )
+    return UserPage(items=[UserOut(**vars(row)) for row in result.rows], **page_fields(result))
+
+
+@router.get("/users/{username}", response_model=UserOut, responses={404: {"description": "No such user"}})
+def get_user(username: UsernamePath, caller: Caller = Depends(token_caller)) -> UserOut:
+    row = users.find_user(username)
+    if row is None:
+        raise HTTPException(status_code=404, detail="No such user.")
+    return UserOut(**vars(row))
+
+
+@router.get("/user/{username}/port", response_model=PortOut, responses={404: {"description": NOT_FOUND}})
+def user_port(username: UsernamePath, caller: Caller = Depends(token_or_session_caller)) -> PortOut:
+    """The owner (with their panel session token) or an admin token. Anyone else gets the same 404 as for an unknown name."""
+    if not caller.is_admin and caller.user.username != username:
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
+    try:
+        view = provisioning.status(username)
+    except NotFound:
+        view = None
+    if view is None:
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
+    return PortOut(username=username, port=view.host_port, state=view.state)

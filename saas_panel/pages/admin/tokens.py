@@ -1,0 +1,123 @@
+"""Admin API tokens: list, create with scope and expiry (shown once), revoke."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from saas_panel.components.admin_nav import admin_page
+from saas_panel.components.table import confirm_dialog, header, table, toolbar
+from saas_panel.services.api_tokens import EXPIRY_DAYS_RANGE
+from saas_panel.state.admin import TokensState as S
+
+STATUS_COLORS = {"active": "green", "expired": "gray", "revoked": "red"}
+
+
+def _row(row: dict) -> rx.Component:
+    name = row["name"].to(str)
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(row["name"], weight="medium")),
+        rx.table.cell(rx.code(row["prefix"].to(str) + "…", size="1")),
+        rx.table.cell(rx.badge(row["scope"], color_scheme=rx.cond(row["scope"] == "admin", "iris", "gray"))),
+        rx.table.cell(row["owner"]),
+        rx.table.cell(row["created_at"], white_space="nowrap"),
+        rx.table.cell(row["expires_at"], white_space="nowrap"),
+        rx.table.cell(row["last_used_at"], white_space="nowrap"),
+        rx.table.cell(rx.badge(row["status"], color_scheme=rx.match(row["status"], *STATUS_COLORS.items(), "gray"))),
+        rx.table.cell(
+            rx.cond(
+                row["status"] == "active",
+                confirm_dialog(
+                    rx.button("Revoke", size="1", variant="soft", color_scheme="red", loading=S.pending == "revoke:" + row["id"].to_string(), id="revoke-" + name),
+                    "Revoke " + name + "?",
+                    "Anything using this token loses access at once. This cannot be undone.",
+                    "Revoke",
+                    S.revoke(row["id"]),
+                    confirm_id="confirm-revoke-" + name,
+                ),
+            )
+        ),
+        id="token-row-" + name,
+        align="center",
+    )
+
+
+def _field(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+def _create_dialog() -> rx.Component:
+    low, high = EXPIRY_DAYS_RANGE
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("key-round", size=16), "New token", id="new-token")),
+        rx.dialog.content(
+            rx.dialog.title("New API token"),
+            rx.form(
+                rx.vstack(
+                    rx.cond(S.create_error != "", rx.callout(S.create_error, icon="triangle-alert", color_scheme="red", id="token-error")),
+                    _field("Name", rx.input(name="name", required=True, max_length=64, placeholder="e.g. billing sync", id="token-name", width="100%")),
+                    _field(
+                        "Scope",
+                        rx.select.root(
+                            rx.select.trigger(width="100%", id="token-scope"),
+                            rx.select.content(rx.select.item("Read: GET routes only", value="read"), rx.select.item("Admin: everything", value="admin")),
+                            name="scope",
+                            default_value="read",
+                        ),
+                    ),
+                    _field("Expires in (days)", rx.input(name="expires_in_days", type="number", min=low, max=high, step=1, default_value="90", id="token-days", width="100%")),
+                    rx.flex(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Create", type="submit", loading=S.pending == "create", id="token-submit"),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=S.create_token,
+                reset_on_submit=False,
+            ),
+            max_width="26rem",
+        ),
+        open=S.create_open,
+        on_open_change=S.open_create,
+    )
+
+
+def _token_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Token ", S.new_token_name),
+            rx.alert_dialog.description("Copy it now: only its hash is stored, so it cannot be shown again.", size="2"),
+            rx.flex(
+                rx.code(S.new_token, size="2", id="new-token-value", overflow_wrap="anywhere"),
+                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(S.new_token), variant="soft", aria_label="Copy"),
+                spacing="2",
+                align="center",
+                margin_y="1rem",
+            ),
+            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=S.close_token, id="token-done")), justify="end"),
+            max_width="32rem",
+        ),
+        open=S.new_token != "",
+    )
+
+
+def tokens_page() -> rx.Component:
+    return admin_page(
+        "tokens",
+        "API tokens",
+        toolbar(
+            rx.text("Use a token as ", rx.code("Authorization: Bearer <token>"), " with the API documented at ", rx.link("/docs", href="/docs", is_external=True), ".", size="2", color_scheme="gray"),
+            rx.spacer(),
+            _create_dialog(),
+        ),
+        table(
+            [header("Name"), header("Token"), header("Scope"), header("Created by"), header("Created"), header("Expires"), header("Last used"), header("Status"), header("")],
+            S.rows,
+            _row,
+            "No API tokens yet.",
+            9,
+        ),
+        _token_dialog(),
+    )

@@ -1,0 +1,70 @@
+"""Attempt counters in the database: a sliding window per key, shared by every worker and tab.
+
+Keys name what is counted: "login:user:<name>", "login:ip:<ip>",
+"signup:ip:<ip>", "api:token:<id>". One row is one attempt; a refused attempt
+is not counted, so a key never holds more than its limit of live rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import delete, func, select
+
+from saas_panel.db import session_scope
+from saas_panel.errors import Throttled
+from saas_panel.models import ThrottleHit, utcnow
+
+KEY_MAX_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    limit: int
+    window_seconds: int
+
+
+def _retry_after(session, limit: Limit, now: datetime) -> int:
+    """Seconds until one more attempt fits under `limit`; 0 when it fits now."""
+    since = now - timedelta(seconds=limit.window_seconds)
+    live = (ThrottleHit.key == limit.key[:KEY_MAX_CHARS]) & (ThrottleHit.created_at > since)
+    count = session.exec(select(func.count()).select_from(ThrottleHit).where(live)).one()
+    if count < limit.limit:
+        return 0
+    # The attempt that must expire before the next one fits.
+    freeing = session.exec(
+        select(ThrottleHit.created_at).where(live).order_by(ThrottleHit.created_at).offset(count - limit.limit).limit(1)
+    ).one()
+    return max(1, math.ceil((freeing + timedelta(seconds=limit.window_seconds) - now).total_seconds()))
+
+
+def hit(*limits: Limit, now: datetime | None = None) -> None:
+    """Count one attempt under every limit, or raise Throttled (counting nothing) if any is spent.
+
+    Check and count share one write transaction, so parallel attempts cannot
+    all slip through on the same last free slot.
+    """
+    now = now or utcnow()
+    with session_scope() as session:
+        wait = max((_retry_after(session, limit, now) for limit in limits), default=0)
+        if not wait:
+            for limit in limits:
+                session.add(ThrottleHit(key=limit.key[:KEY_MAX_CHARS], created_at=now))
+    if wait:
+        raise Throttled(wait)
+
+
+def clear(key: str) -> None:
+    with session_scope() as session:
+        session.exec(delete(ThrottleHit).where(ThrottleHit.key == key[:KEY_MAX_CHARS]))
+
+
+def purge(max_age_seconds: int, now: datetime | None = None) -> int:
+    """Delete attempts older than every window; returns how many rows went."""
+    cutoff = (now or utcnow()) - timedelta(seconds=max_age_seconds)
+    with session_scope() as session:
+        result = session.exec(delete(ThrottleHit).where(ThrottleHit.created_at < cutoff))
+        return result.rowcount or 0

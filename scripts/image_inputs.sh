@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Prepare what the panel image needs but cannot fetch itself where no registry is
+# reachable: Python wheels for every dependency (plus pip, for a base image
+# without it) and the built frontend. Output in build/; skipped when up to date.
+#
+#   PORT   the port the panel will be published on (default 8000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+OUT=build
+say() { printf '[image-inputs] %s\n' "$*"; }
+
+pip_quietly() {
+    local log
+    log=$(mktemp)
+    if ! "$VENV/bin/pip" "$@" --disable-pip-version-check >"$log" 2>&1; then
+        grep -v '^WARNING: Location' "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
+wheels() {
+    local stamp="$OUT/wheels/.stamp-$(sha1sum pyproject.toml | cut -c1-12)-$("$VENV/bin/python" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
+    if [ -f "$stamp" ]; then say "wheels up to date"; return 0; fi
+    rm -rf "$OUT/wheels" && mkdir -p "$OUT/wheels"
+    say "building wheels for every dependency"
+    pip_quietly wheel --wheel-dir "$OUT/wheels" .
+    # pip itself (a Debian-built base has none), and what Debian's Python 3.11.2 needs beyond
+    # the host's newer 3.11 (redis asks for async-timeout below 3.11.3).
+    pip_quietly download --no-deps --dest "$OUT/wheels" pip async-timeout
+    rm -rf "$OUT"/wheels/saas_panel-*.whl "$OUT"/lib "$OUT"/bdist.*
+    # Pin exactly what was built, so online builds install the same versions.
+    ls "$OUT/wheels" | grep '\.whl$' | grep -v '^pip-' |
+        sed -E 's/^([^-]+)-([^-]+)-.*$/\1==\2/' | tr '_' '-' | sort -u > "$OUT/requirements.txt"
+    touch "$stamp"
+}
+
+frontend() {
+    # The browser connects back to the port the frontend was built for: PORT is part of the build.
+    local stamp="$OUT/frontend/.stamp-port${PORT:-8000}-$(find saas_panel rxconfig.py assets -type f -name '*' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-12)"
+    if [ -f "$stamp" ]; then say "frontend up to date"; return 0; fi
+    say "building the frontend for port ${PORT:-8000}"
+    # Exported from a copy, so the project's own .web (in use by `make run` or tests) is left alone.
+    local work="$OUT/frontend-work" venv
+    venv=$(cd "$VENV" && pwd)
+    mkdir -p "$work"
+    rm -rf "$work/saas_panel" "$work/assets"
+    cp -a saas_panel assets rxconfig.py "$work/"
+    (cd "$work" && REFLEX_USE_SYSTEM_BUN=1 "$venv/bin/reflex" export --frontend-only --no-zip --env prod >/dev/null)
+    rm -rf "$OUT/frontend" && mkdir -p "$OUT/frontend"
+    cp -a "$work/.web/build/client/." "$OUT/frontend/"
+    touch "$stamp"
+}
+
+wheels
+frontend
+say "ready: $OUT/wheels, $OUT/requirements.txt, $OUT/frontend"
