@@ -90,20 +90,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
-def _seed_rows(names: list[str], ids: list[str], image: str) -> None:
-    from saas_panel.db import session_scope
-    from saas_panel.models import Container, ContainerState, User
-
-    with session_scope() as session:
-        users = [User(username=name[-32:], email=f"{name}@bench.example.com", password_hash="x") for name in names]
-        session.add_all(users)
-        session.flush()
-        session.add_all(
-            Container(user_id=user.id, name=name, engine_id=cid, image=image, state=ContainerState.RUNNING.value)
-            for user, name, cid in zip(users, names, ids)
-        )
-
-
 class EventConsumer:
     """The engine event stream, applied to the DB from a thread (like `_follow_events`)."""
 
@@ -255,7 +241,7 @@ def run():
         from saas_panel.db import get_engine
 
         try:
-            _seed_rows(f.names, f.ids, f.image)
+            f.add_to_database()
             with ForeignActivity(f.prefix) as monitor:
                 time.sleep(SETTLE_S)
                 for attempt in range(1, attempts + 1):

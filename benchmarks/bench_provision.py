@@ -40,7 +40,6 @@ from __future__ import annotations
 import http.client
 import os
 import secrets
-import signal
 import statistics
 import sys
 import threading
@@ -50,6 +49,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
 from benchmarks.common import scratch_database
+from benchmarks.fleet import remove_prefix, sigint_ignored
 
 REPEAT = 5
 BATCH = 50
@@ -106,44 +106,6 @@ def _bench_env(prefix: str, network: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-@contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Let cleanup finish even if Ctrl-C is pressed again."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def remove_by_prefix(client, prefix: str) -> int:
-    """Force-remove every container whose name starts with `prefix`; returns how many."""
-    from docker.errors import APIError, NotFound
-
-    names = [
-        name
-        for summary in client.api.containers(all=True, filters={"name": prefix})
-        for name in [(summary.get("Names") or ["/"])[0].lstrip("/")]
-        if name.startswith(prefix)
-    ]
-
-    def remove(name: str) -> None:
-        try:
-            client.api.remove_container(name, force=True)
-        except NotFound:
-            pass
-        except APIError as exc:
-            if not (exc.status_code == 409 and "in progress" in str(exc.explanation or "")):
-                print(f"[bench provision] could not remove {name}: {exc}", file=sys.stderr)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(remove, names))
-    return len(names)
 
 
 class Bench:
@@ -322,7 +284,7 @@ class Bench:
                     elapsed, failed = self.batch_raw(len(users))
                     raw_errors += failed
                     raw_times.append(elapsed)
-                remove_by_prefix(self.client, self.prefix)
+                remove_prefix(self.client, self.prefix)
         line = self._line(len(rounds[0]), statistics.median(ours_times), statistics.median(raw_times), errors, raw_errors, [])
         line["dup_ports"] = dup_ports
         return line
@@ -343,13 +305,7 @@ class Bench:
 
     def cleanup(self) -> None:
         self.stop.set()
-        remove_by_prefix(self.client, self.prefix)
-        for network in self.client.networks.list(names=[self.network]):
-            if network.name == self.network:
-                try:
-                    network.remove()
-                except Exception as exc:  # noqa: BLE001
-                    print(f"[bench provision] could not remove network {self.network}: {exc}", file=sys.stderr)
+        remove_prefix(self.client, self.prefix, self.network)
         self.stop.clear()
 
 
@@ -368,12 +324,12 @@ def run():
                 bench.raw()
 
                 results.append(bench.single(single_users))
-                remove_by_prefix(bench.client, bench.prefix)
+                remove_prefix(bench.client, bench.prefix)
 
                 results.append(bench.batches(batch_users))
             finally:
                 get_engine().dispose()
     finally:
-        with _sigint_deferred():
+        with sigint_ignored():
             bench.cleanup()
     yield from results

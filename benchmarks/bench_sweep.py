@@ -33,20 +33,6 @@ GOAL_S = 0.02
 GOAL_RATIO = 100
 
 
-def _seed_rows(names: list[str], ids: list[str], image: str) -> None:
-    from saas_panel.db import session_scope
-    from saas_panel.models import Container, ContainerState, User
-
-    with session_scope() as session:
-        users = [User(username=name[-32:], email=f"{name}@bench.example.com", password_hash="x") for name in names]
-        session.add_all(users)
-        session.flush()
-        session.add_all(
-            Container(user_id=user.id, name=name, engine_id=cid, image=image, state=ContainerState.RUNNING.value)
-            for user, name, cid in zip(users, names, ids)
-        )
-
-
 def _cli(names: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(["docker", "stats", "--no-stream", *names], check=True, capture_output=True)
@@ -68,7 +54,7 @@ def run():
             from saas_panel.db import get_engine
 
             try:
-                _seed_rows(f.names, f.ids, f.image)
+                f.add_to_database()
                 stored = Collector(get_runtime())
                 stored.sweep(store=True)  # warm-up (also the first metrics compaction)
                 with_db = median_seconds(lambda: stored.sweep(store=True), REPEAT)

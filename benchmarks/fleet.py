@@ -3,12 +3,10 @@
     with fleet(100) as f:
         f.names, f.ids, f.prefix
 
-Each container is the user image with the managed labels
-(`saas-panel.managed=true`, `saas-panel.owner=<name>`) and the same options
-as `DockerRuntime.create` (init, read-only root + tmpfs /tmp, cap_drop ALL,
-no-new-privileges, pids/memory/CPU limits, user 65534, restart on-failure,
-port 8080 published on 127.0.0.1 with an engine-chosen port), on a per-fleet
-bridge network with inter-container traffic off (as the runtime's network).
+Each container is a managed user container created by `DockerRuntime.create`
+(so with its labels and hardened options, and the default limits), on a
+per-fleet bridge network with inter-container traffic off (as the runtime's
+network).
 Created and started from 8 worker threads. Names start with a unique
 per-fleet prefix; in `finally` every container with that prefix (not only the
 ones whose creation returned) and the network are force-removed, with
@@ -28,7 +26,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 WORKERS = 8
-TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"  # as saas_panel.runtime.docker_runtime
 
 
 @dataclass
@@ -43,6 +40,20 @@ class Fleet:
     def __len__(self) -> int:
         return len(self.names)
 
+    def add_to_database(self) -> None:
+        """A user and a running container row per fleet container, as the panel would have them."""
+        from saas_panel.db import session_scope
+        from saas_panel.models import Container, ContainerState, User
+
+        with session_scope() as session:
+            users = [User(username=name[-32:], email=f"{name}@bench.example.com", password_hash="x") for name in self.names]
+            session.add_all(users)
+            session.flush()
+            session.add_all(
+                Container(user_id=user.id, name=name, engine_id=cid, image=self.image, state=ContainerState.RUNNING.value)
+                for user, name, cid in zip(users, self.names, self.ids)
+            )
+
 
 def _client(pool: int = WORKERS + 4):
     import docker
@@ -50,34 +61,24 @@ def _client(pool: int = WORKERS + 4):
     return docker.from_env(timeout=120, max_pool_size=pool)
 
 
-def _run_one(client, name: str, network: str):
+def _run_one(runtime, name: str, network: str) -> str:
     from saas_panel.config import get_settings
-    from saas_panel.runtime.base import MANAGED_LABEL, OWNER_LABEL
+    from saas_panel.runtime.base import ContainerSpec
 
     settings = get_settings()
-    memory = f"{settings.default_mem_limit_mb}m"
-    container = client.containers.create(
-        settings.user_image,
+    spec = ContainerSpec(
         name=name,
-        hostname=name[:63],
-        labels={MANAGED_LABEL: "true", OWNER_LABEL: name},
-        environment={"SAAS_USERNAME": name},
-        ports={f"{settings.user_app_port}/tcp": (settings.bind_host, None)},
+        image=settings.user_image,
+        owner=name,
+        app_port=settings.user_app_port,
+        bind_host=settings.bind_host,
         network=network,
-        user="65534:65534",
-        init=True,
-        read_only=True,
-        tmpfs={"/tmp": TMPFS_OPTIONS},
-        cap_drop=["ALL"],
-        security_opt=["no-new-privileges:true"],
+        mem_limit_mb=settings.default_mem_limit_mb,
+        cpu_limit=settings.default_cpu_limit,
         pids_limit=settings.pids_limit,
-        mem_limit=memory,
-        memswap_limit=memory,
-        nano_cpus=int(settings.default_cpu_limit * 1e9),
-        restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
+        env={"SAAS_USERNAME": name},
     )
-    container.start()
-    return container.id
+    return runtime.create(spec).id
 
 
 def remove_prefix(client, prefix: str, network: str | None = None) -> int:
@@ -98,7 +99,7 @@ def remove_prefix(client, prefix: str, network: str | None = None) -> int:
             pass
         except APIError as exc:
             if not (exc.status_code == 409 and "in progress" in str(exc.explanation or "")):
-                print(f"[fleet] could not remove {name}: {exc}", file=sys.stderr)
+                print(f"[bench] could not remove {name}: {exc}", file=sys.stderr)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(remove, names))
@@ -108,12 +109,13 @@ def remove_prefix(client, prefix: str, network: str | None = None) -> int:
                 try:
                     net.remove()
                 except (APIError, NotFound) as exc:
-                    print(f"[fleet] could not remove network {network}: {exc}", file=sys.stderr)
+                    print(f"[bench] could not remove network {network}: {exc}", file=sys.stderr)
     return len(names)
 
 
 @contextmanager
-def _sigint_ignored() -> Iterator[None]:
+def sigint_ignored() -> Iterator[None]:
+    """Let cleanup finish even if Ctrl-C is pressed again."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -128,11 +130,13 @@ def _sigint_ignored() -> Iterator[None]:
 def fleet(count: int, tag: str = "fleet") -> Iterator[Fleet]:
     """`count` running managed containers for the duration of the block."""
     from saas_panel.config import get_settings
+    from saas_panel.runtime.docker_runtime import DockerRuntime
 
     run_tag = secrets.token_hex(3)
     prefix = f"bench-{tag}-{run_tag}-"
     result = Fleet(prefix=prefix, network=f"{prefix}net", image=get_settings().user_image)
     client = _client()
+    runtime = DockerRuntime(client)
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fleet")
     try:
@@ -147,7 +151,7 @@ def fleet(count: int, tag: str = "fleet") -> Iterator[Fleet]:
         def job(name: str) -> str | None:
             if stop.is_set():
                 return None
-            return _run_one(client, name, result.network)
+            return _run_one(runtime, name, result.network)
 
         start = time.perf_counter()
         ids = list(pool.map(job, names))
@@ -156,7 +160,7 @@ def fleet(count: int, tag: str = "fleet") -> Iterator[Fleet]:
         yield result
     finally:
         stop.set()
-        with _sigint_ignored():
+        with sigint_ignored():
             # Let in-flight creations finish first, so none lands after the removal.
             pool.shutdown(wait=True, cancel_futures=True)
             remove_prefix(client, prefix, result.network)

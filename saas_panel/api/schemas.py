@@ -126,9 +126,5 @@ class ActionOut(BaseModel):
     action: str
 
 
-def page_fields(result) -> dict:
-    return {"total": result.total, "page": result.page, "per_page": result.per_page, "pages": result.pages}
-
-
 def day_text(day: date | None) -> str:
     return day.isoformat() if day else ""

@@ -163,6 +163,30 @@ def _timeline() -> rx.Component:
     )
 
 
+def _password_card() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.flex(
+                rx.vstack(
+                    rx.heading("Password", size="3"),
+                    rx.text("Changing it ends your sessions everywhere else.", size="2", color_scheme="gray"),
+                    spacing="1",
+                    flex="1 1 14rem",
+                ),
+                rx.input(name="current_password", type="password", placeholder="Current password", required=True, auto_complete="current-password", id="current-password"),
+                rx.input(name="new_password", type="password", placeholder="New password (8+ characters)", required=True, auto_complete="new-password", id="new-password"),
+                rx.button("Change password", type="submit", loading=DashboardState.pending_action == "password", id="change-password"),
+                align="center",
+                gap="0.75rem",
+                wrap="wrap",
+            ),
+            on_submit=DashboardState.change_password,
+            reset_on_submit=True,
+        ),
+        width="100%",
+    )
+
+
 def _danger_zone() -> rx.Component:
     return rx.card(
         rx.flex(
@@ -208,6 +232,7 @@ def dashboard_page() -> rx.Component:
                 ),
                 _charts(),
                 _timeline(),
+                _password_card(),
                 _danger_zone(),
                 spacing="5",
                 width="100%",

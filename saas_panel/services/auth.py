@@ -150,6 +150,24 @@ def login(username: str, password: str, ip: str | None = None, previous_token: s
     return user, start_session(user, ip, previous_token)
 
 
+def change_password(token: str | None, current_password: str, new_password: str, ip: str | None = None) -> str:
+    """Set a new password for the session's user. Every session of theirs ends; the raw token
+    of a fresh session for this browser is returned."""
+    user = resolve_session(token)
+    if user is None:
+        raise AuthenticationError("Your session has ended; log in again.")
+    try:
+        authenticate(user.username, current_password, ip)  # throttled like a login
+    except AuthenticationError:
+        raise AuthenticationError("The current password is not right.") from None
+    new_hash = hash_password(check_password(new_password), get_settings().bcrypt_rounds)
+    with session_scope() as session:
+        session.get(User, user.id).password_hash = new_hash
+        revoke_user_sessions(session, user.id)
+        activity.record("change_password", actor=user.username, target=user.username, ip=ip, session=session)
+    return start_session(user, ip)
+
+
 def resolve_session(token: str | None) -> CurrentUser | None:
     """The user behind a live session token, or None if it is unknown, expired, idle or disabled."""
     if not token:

@@ -161,6 +161,25 @@ class DashboardState(AuthState):
         yield rx.toast.success({"start": "Container started.", "stop": "Container stopped.", "restart": "Container restarted."}[action])
 
     @rx.event
+    async def change_password(self, form_data: dict):
+        self.pending_action = "password"
+        yield
+        try:
+            self.session_token = await asyncio.to_thread(
+                auth.change_password,
+                self.session_token,
+                str(form_data.get("current_password", "")),
+                str(form_data.get("new_password", "")),
+                self._client_ip(),
+            )
+        except DomainError as exc:
+            yield rx.toast.error(str(exc))
+            return
+        finally:
+            self.pending_action = ""
+        yield rx.toast.success("Password changed; your other sessions were ended.")
+
+    @rx.event
     async def delete_account(self):
         username = await self._owner()
         if username is None:

@@ -169,6 +169,8 @@ class LivePublisher:
         for username in await asyncio.to_thread(watchers().current):
             current = usage.get(username)
 
+            # Usage only: a sweep read before a stop may be published after it, so the status
+            # comes from engine events and the panel's own actions, never from here.
             def edit(state: ContainerLive, current=current) -> None:
                 state.engine_ok = snapshot is not None
                 if snapshot is None:
@@ -181,7 +183,6 @@ class LivePublisher:
                 state.series = [*state.series[-(metrics.MAX_POINTS - 1):], point]
                 state.cpu_percent = current.cpu_percent
                 state.mem_mb = point["mem_mb"]
-                state.status = current.state
                 state.updated = snapshot.at.strftime("%H:%M:%S UTC")
 
             await self._edit(_user_room(username), ContainerLive, edit)

@@ -16,6 +16,7 @@ from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, ApiToken, Container, User
 from saas_panel.services import api_tokens, auth, users
 from saas_panel.state.admin import ADMIN_STATES, ActivityState, ContainersState, OverviewState, UsersState
+from saas_panel.state.admin.table import TableState
 from saas_panel.state.auth import AuthState
 from tests.handlers import admin_handlers, call, forged_args, state_with_token
 
@@ -59,6 +60,8 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
     for state_cls in ADMIN_STATES:
         handlers = admin_handlers(state_cls)
         assert "load" in handlers, state_cls.__name__
+        if issubclass(state_cls, TableState):  # the shared table handlers are copied into each screen
+            assert {"set_search", "set_filter", "sort_by", "go_to_page"} <= set(handlers), state_cls.__name__
         for name, handler in handlers.items():
             params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
             state = state_with_token(state_cls, token)

@@ -10,7 +10,7 @@ from sqlmodel import select
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, User, UserSession
 from saas_panel.services import auth, users
-from saas_panel.errors import PermissionDenied
+from saas_panel.errors import PermissionDenied, ValidationError
 from saas_panel.services.security import hash_token
 
 
@@ -106,3 +106,26 @@ def test_admin_action_with_a_user_session_is_refused_and_changes_nothing(make_us
         ("mallory", "disable_user", "10.9.9.9"),
         ("anonymous", "disable_user", None),
     ]
+
+
+def test_password_change_ends_every_session_and_rotates_this_one(make_user):
+    make_user("ivy", "old password 1")
+    _, here = auth.login("ivy", "old password 1")
+    _, elsewhere = auth.login("ivy", "old password 1")
+    fresh = auth.change_password(here, "old password 1", "new password 2")
+    assert auth.resolve_session(here) is None and auth.resolve_session(elsewhere) is None
+    assert auth.resolve_session(fresh).username == "ivy"
+    assert auth.authenticate("ivy", "new password 2").username == "ivy"
+    with pytest.raises(auth.AuthenticationError):
+        auth.authenticate("ivy", "old password 1")
+
+
+def test_password_change_needs_the_current_password(make_user):
+    make_user("jon", "old password 1")
+    _, token = auth.login("jon", "old password 1")
+    with pytest.raises(auth.AuthenticationError, match="current password"):
+        auth.change_password(token, "wrong guess", "new password 2")
+    with pytest.raises(ValidationError, match="at least 8"):
+        auth.change_password(token, "old password 1", "short")
+    assert auth.resolve_session(token).username == "jon"
+    assert auth.authenticate("jon", "old password 1")

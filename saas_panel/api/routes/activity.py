@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from saas_panel.api.deps import Caller, token_caller
-from saas_panel.api.schemas import DB_INT_MAX, ActivityOut, ActivityPage, FilterText, SearchText, day_text, page_fields
+from saas_panel.api.paging import PageNumber, PerPage, page_out
+from saas_panel.api.schemas import ActivityOut, ActivityPage, FilterText, SearchText, day_text
 from saas_panel.services import activity
 
 router = APIRouter(prefix="/api", tags=["activity"])
@@ -24,8 +25,8 @@ def list_activity(
     outcome: Literal["all", "success", "failure", "denied"] = "all",
     date_from: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive (UTC)")] = None,
     date_to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive (UTC)")] = None,
-    page: Annotated[int, Query(ge=1, le=DB_INT_MAX)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+    page: PageNumber = 1,
+    per_page: PerPage = 25,
 ) -> ActivityPage:
     result = activity.search(
         activity.ActivityQuery(
@@ -40,4 +41,4 @@ def list_activity(
             per_page=per_page,
         )
     )
-    return ActivityPage(items=[ActivityOut(**vars(row)) for row in result.rows], **page_fields(result))
+    return page_out(ActivityPage, ActivityOut, result)

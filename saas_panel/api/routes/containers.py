@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from saas_panel.api.deps import Caller, admin_caller, client_ip, token_caller
-from saas_panel.api.schemas import DB_INT_MAX, ActionOut, ContainerOut, ContainerPage, ContainerRowOut, ContainerStateName, SearchText, page_fields
+from saas_panel.api.paging import PageNumber, PerPage, page_out
+from saas_panel.api.schemas import DB_INT_MAX, ActionOut, ContainerOut, ContainerPage, ContainerRowOut, ContainerStateName, SearchText
 from saas_panel.services import containers
 
 router = APIRouter(prefix="/api/containers", tags=["containers"])
@@ -24,13 +25,13 @@ def list_containers(
     image: Annotated[SearchText, Query()] = "",
     sort: Literal[tuple(containers.CONTAINER_SORTS)] = "created_at",  # type: ignore[valid-type]
     descending: bool = True,
-    page: Annotated[int, Query(ge=1, le=DB_INT_MAX)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+    page: PageNumber = 1,
+    per_page: PerPage = 25,
 ) -> ContainerPage:
     result = containers.list_containers(
         containers.ContainerQuery(search=search, state=state, owner=owner, image=image, sort=sort, descending=descending, page=page, per_page=per_page)
     )
-    return ContainerPage(items=[ContainerRowOut(**vars(row)) for row in result.rows], **page_fields(result))
+    return page_out(ContainerPage, ContainerRowOut, result)
 
 
 @router.get("/{container_id}", response_model=ContainerOut, responses=NOT_FOUND)

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from saas_panel.api.deps import Caller, token_caller, token_or_session_caller
-from saas_panel.api.schemas import DB_INT_MAX, USERNAME_PATTERN, PortOut, SearchText, UserOut, UserPage, page_fields
+from saas_panel.api.paging import PageNumber, PerPage, page_out
+from saas_panel.api.schemas import USERNAME_PATTERN, PortOut, SearchText, UserOut, UserPage
 from saas_panel.errors import NotFound
 from saas_panel.services import provisioning, users
 
@@ -25,13 +26,13 @@ def list_users(
     container_state: Literal["all", "none", "provisioning", "running", "stopped", "error", "missing"] = "all",
     sort: Literal[tuple(users.USER_SORTS)] = "username",  # type: ignore[valid-type]
     descending: bool = False,
-    page: Annotated[int, Query(ge=1, le=DB_INT_MAX)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+    page: PageNumber = 1,
+    per_page: PerPage = 25,
 ) -> UserPage:
     result = users.search_users(
         users.UserQuery(search=search, role=role, status=status, container_state=container_state, sort=sort, descending=descending, page=page, per_page=per_page)
     )
-    return UserPage(items=[UserOut(**vars(row)) for row in result.rows], **page_fields(result))
+    return page_out(UserPage, UserOut, result)
 
 
 @router.get("/users/{username}", response_model=UserOut, responses={404: {"description": "No such user"}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from saas_panel.components.admin_nav import admin_page
+from saas_panel.components.forms import dialog_buttons, form_field, secret_dialog
 from saas_panel.components.table import confirm_dialog, header, table, toolbar
 from saas_panel.services.api_tokens import EXPIRY_DAYS_RANGE
 from saas_panel.state.admin import TokensState as S
@@ -41,10 +42,6 @@ def _row(row: dict) -> rx.Component:
     )
 
 
-def _field(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
-
-
 def _create_dialog() -> rx.Component:
     low, high = EXPIRY_DAYS_RANGE
     return rx.dialog.root(
@@ -54,8 +51,8 @@ def _create_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.cond(S.create_error != "", rx.callout(S.create_error, icon="triangle-alert", color_scheme="red", id="token-error")),
-                    _field("Name", rx.input(name="name", required=True, max_length=64, placeholder="e.g. billing sync", id="token-name", width="100%")),
-                    _field(
+                    form_field("Name", rx.input(name="name", required=True, max_length=64, placeholder="e.g. billing sync", id="token-name", width="100%")),
+                    form_field(
                         "Scope",
                         rx.select.root(
                             rx.select.trigger(width="100%", id="token-scope"),
@@ -64,14 +61,8 @@ def _create_dialog() -> rx.Component:
                             default_value="read",
                         ),
                     ),
-                    _field("Expires in (days)", rx.input(name="expires_in_days", type="number", min=low, max=high, step=1, default_value="90", id="token-days", width="100%")),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Create", type="submit", loading=S.pending == "create", id="token-submit"),
-                        spacing="3",
-                        justify="end",
-                        width="100%",
-                    ),
+                    form_field("Expires in (days)", rx.input(name="expires_in_days", type="number", min=low, max=high, step=1, default_value="90", id="token-days", width="100%")),
+                    dialog_buttons("Create", "token-submit", loading=S.pending == "create"),
                     spacing="3",
                 ),
                 on_submit=S.create_token,
@@ -85,21 +76,16 @@ def _create_dialog() -> rx.Component:
 
 
 def _token_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Token ", S.new_token_name),
-            rx.alert_dialog.description("Copy it now: only its hash is stored, so it cannot be shown again.", size="2"),
-            rx.flex(
-                rx.code(S.new_token, size="2", id="new-token-value", overflow_wrap="anywhere"),
-                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(S.new_token), variant="soft", aria_label="Copy"),
-                spacing="2",
-                align="center",
-                margin_y="1rem",
-            ),
-            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=S.close_token, id="token-done")), justify="end"),
-            max_width="32rem",
-        ),
-        open=S.new_token != "",
+    return secret_dialog(
+        ("Token ", S.new_token_name),
+        "Copy it now: only its hash is stored, so it cannot be shown again.",
+        S.new_token,
+        "new-token-value",
+        S.close_token,
+        "token-done",
+        "32rem",
+        size="2",
+        overflow_wrap="anywhere",
     )
 
 

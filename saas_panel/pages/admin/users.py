@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from saas_panel.components.admin_nav import admin_page
+from saas_panel.components.forms import dialog_buttons, form_field, secret_dialog
 from saas_panel.components.status import status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, toolbar
 from saas_panel.models import ContainerState
@@ -102,10 +103,6 @@ def _row(row: dict) -> rx.Component:
     )
 
 
-def _field(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
-
-
 def _create_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), "New user", id="new-user")),
@@ -114,10 +111,10 @@ def _create_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.cond(S.create_error != "", rx.callout(S.create_error, icon="triangle-alert", color_scheme="red", id="create-error")),
-                    _field("Username", rx.input(name="username", required=True, max_length=32, id="new-username", width="100%")),
-                    _field("Email", rx.input(name="email", type="email", required=True, id="new-email", width="100%")),
-                    _field("Password", rx.input(name="password", type="password", placeholder="blank: generate one, shown once", id="new-password", width="100%")),
-                    _field(
+                    form_field("Username", rx.input(name="username", required=True, max_length=32, id="new-username", width="100%")),
+                    form_field("Email", rx.input(name="email", type="email", required=True, id="new-email", width="100%")),
+                    form_field("Password", rx.input(name="password", type="password", placeholder="blank: generate one, shown once", id="new-password", width="100%")),
+                    form_field(
                         "Role",
                         rx.select.root(
                             rx.select.trigger(width="100%"),
@@ -127,13 +124,7 @@ def _create_dialog() -> rx.Component:
                         ),
                     ),
                     rx.text(rx.flex(rx.checkbox(name="provision", id="new-provision"), "Create their container now", spacing="2"), as_="label", size="2"),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Create", type="submit", loading=S.pending == "create", id="create-submit"),
-                        spacing="3",
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Create", "create-submit", loading=S.pending == "create"),
                     spacing="3",
                 ),
                 on_submit=S.create_user,
@@ -153,15 +144,9 @@ def _limits_dialog() -> rx.Component:
             rx.dialog.description("Leave a field blank for the default. Applied to a running container at once.", size="2"),
             rx.form(
                 rx.vstack(
-                    _field("Memory (MB)", rx.input(name="mem_limit_mb", type="number", min=32, step=1, default_value=S.limits_user["mem_limit_mb"].to_string(), id="limit-mem", width="100%")),
-                    _field("CPUs", rx.input(name="cpu_limit", type="number", min=0.05, step=0.05, default_value=S.limits_user["cpu_limit"].to_string(), id="limit-cpu", width="100%")),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Save", type="submit", id="limits-submit"),
-                        spacing="3",
-                        justify="end",
-                        width="100%",
-                    ),
+                    form_field("Memory (MB)", rx.input(name="mem_limit_mb", type="number", min=32, step=1, default_value=S.limits_user["mem_limit_mb"].to_string(), id="limit-mem", width="100%")),
+                    form_field("CPUs", rx.input(name="cpu_limit", type="number", min=0.05, step=0.05, default_value=S.limits_user["cpu_limit"].to_string(), id="limit-cpu", width="100%")),
+                    dialog_buttons("Save", "limits-submit"),
                     spacing="3",
                     margin_top="0.75rem",
                 ),
@@ -175,22 +160,15 @@ def _limits_dialog() -> rx.Component:
 
 
 def _password_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("One-time password for ", S.one_time_password_user),
-            rx.alert_dialog.description("Give it to the user now: it is not stored and will not be shown again.", size="2"),
-            rx.flex(
-                rx.code(S.one_time_password, size="4", id="one-time-password"),
-                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(S.one_time_password), variant="soft", aria_label="Copy"),
-                spacing="2",
-                align="center",
-                margin_y="1rem",
-                wrap="wrap",
-            ),
-            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=S.close_password, id="password-done")), justify="end"),
-            max_width="26rem",
-        ),
-        open=S.one_time_password != "",
+    return secret_dialog(
+        ("One-time password for ", S.one_time_password_user),
+        "Give it to the user now: it is not stored and will not be shown again.",
+        S.one_time_password,
+        "one-time-password",
+        S.close_password,
+        "password-done",
+        "26rem",
+        size="4",
     )
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from saas_panel.errors import DomainError
 from saas_panel.models import utcnow
 from saas_panel.services import activity
-from saas_panel.state.admin.base import AdminBase, TableMixin, denied
+from saas_panel.state.admin.base import AdminBase, denied
+from saas_panel.state.admin.table import TableState
 
-FILTERS = ("actor", "action", "target", "outcome", "date_from", "date_to")
 
+class ActivityState(TableState, AdminBase):
+    """The log is always newest first: SORTS is empty, so `sort_by` only refreshes."""
 
-class ActivityState(TableMixin, AdminBase):
+    VIEW_ACTION: ClassVar[str] = "view_activity"
+    FILTERS: ClassVar[tuple[str, ...]] = ("actor", "action", "target", "outcome", "date_from", "date_to")
+    FILTER_MAX_CHARS: ClassVar[int] = 128
+
     actor_filter: str = ""
     action_filter: str = "all"
     target_filter: str = ""
@@ -46,27 +53,8 @@ class ActivityState(TableMixin, AdminBase):
             self._clear_table()
             self.error = str(exc)
 
-    @rx.event
-    async def load(self):
-        if await self._admin("view_activity") is None:
-            return denied()
+    async def _load(self) -> None:
         self.actions = await self._run(activity.actions)
-        await self._refresh()
-
-    @rx.event
-    async def set_search(self, value: str):
-        if await self._admin("view_activity") is None:
-            return denied()
-        self.search, self.page = str(value)[:100], 1
-        await self._refresh()
-
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if await self._admin("view_activity") is None:
-            return denied()
-        if name in FILTERS:
-            setattr(self, f"{name}_filter", str(value)[:128])
-            self.page = 1
         await self._refresh()
 
     @rx.event
@@ -80,26 +68,16 @@ class ActivityState(TableMixin, AdminBase):
         await self._refresh()
 
     @rx.event
-    async def go_to_page(self, page: int):
-        if await self._admin("view_activity") is None:
-            return denied()
-        self.page = max(1, int(page)) if str(page).lstrip("-").isdigit() else 1
-        await self._refresh()
-
-    @rx.event
     async def export_csv(self):
-        admin = await self._admin("export_activity")
-        if admin is None:
-            yield denied()
-            return
-        self.pending = "export"
-        yield
-        try:
-            data = await self._run(activity.export_csv, self._query())
-        except DomainError as exc:
-            yield rx.toast.error(str(exc))
-            return
-        finally:
-            self.pending = ""
-        await self._run(activity.record, "export_activity", actor=admin.username, ip=self._client_ip(), details=f"{data.count(chr(10)) - 1} rows")
-        yield rx.download(data=data, filename=f"activity-{utcnow():%Y%m%d-%H%M%S}.csv", mime_type="text/csv")
+        query = self._query()
+
+        def work(admin, ip):
+            data = activity.export_csv(query)
+            activity.record("export_activity", actor=admin.username, ip=ip, details=f"{data.count(chr(10)) - 1} rows")
+            return data
+
+        async def done(data):
+            return rx.download(data=data, filename=f"activity-{utcnow():%Y%m%d-%H%M%S}.csv", mime_type="text/csv")
+
+        async for update in self._perform("export_activity", "export", work, done):
+            yield update

@@ -1,4 +1,4 @@
-"""What every admin screen shares: the role check, the busy flag, table paging and sorting.
+"""What every admin screen shares: the role check and the busy flag around a change.
 
 Handlers are public (a client can send any event, and `setvar` any var without
 a leading underscore), so each one starts with `await self._admin(action)`,
@@ -14,9 +14,8 @@ import dataclasses
 
 import reflex as rx
 
-from saas_panel.errors import PermissionDenied
+from saas_panel.errors import DomainError, PermissionDenied
 from saas_panel.services.auth import CurrentUser
-from saas_panel.services.query import Page
 from saas_panel.state.auth import AuthState
 
 DENIED = "You need to be an administrator to do this."
@@ -50,35 +49,25 @@ class AdminBase(AuthState):
         """Database, bcrypt and engine work runs off the event loop."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
+    async def _perform(self, action: str, label: str, work, done, failed=None):
+        """Run one admin change, yielding its updates.
 
-class TableMixin(rx.State, mixin=True):
-    """Paging and sorting vars and computed labels for one table."""
-
-    rows: list[dict] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    sort: str = ""
-    descending: bool = False
-    search: str = ""
-
-    def _show_page(self, result: Page) -> None:
-        self.rows = as_dicts(result.rows)
-        self.total = result.total
-        self.page = result.page
-        self.pages = result.pages
-
-    def _clear_table(self) -> None:
-        self.rows = []
-        self.total = 0
-        self.page = 1
-        self.pages = 1
-
-    def _toggle_sort(self, column: str, allowed) -> None:
-        if column not in allowed:
+        The role check for `action`, then the busy flag `label` while
+        `work(admin, ip)` runs off the event loop; on success, yields what
+        `await done(result)` returns; on a DomainError, what `failed(exc)`
+        returns (an error toast by default).
+        """
+        admin = await self._admin(action)
+        if admin is None:
+            yield denied()
             return
-        if self.sort == column:
-            self.descending = not self.descending
-        else:
-            self.sort, self.descending = column, False
-        self.page = 1
+        self.pending = label
+        yield
+        try:
+            result = await self._run(work, admin, self._client_ip())
+        except DomainError as exc:
+            yield failed(exc) if failed else rx.toast.error(str(exc))
+            return
+        finally:
+            self.pending = ""
+        yield await done(result)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import reflex as rx
 
 from saas_panel.errors import DomainError
 from saas_panel.services import containers
-from saas_panel.state.admin.base import AdminBase, TableMixin, denied
+from saas_panel.state.admin.base import AdminBase, denied
+from saas_panel.state.admin.table import TableState
 
-FILTERS = ("state", "owner", "image")
 DONE = {"start": "started", "stop": "stopped", "restart": "restarted", "delete": "deleted"}
 LOG_TAIL = 100
 
 
-class ContainersState(TableMixin, AdminBase):
+class ContainersState(TableState, AdminBase):
+    VIEW_ACTION: ClassVar[str] = "view_containers"
+    FILTERS: ClassVar[tuple[str, ...]] = ("state", "owner", "image")
+    SORTS: ClassVar[tuple[str, ...]] = tuple(containers.CONTAINER_SORTS)
+
     sort: str = "created_at"
     descending: bool = True
     state_filter: str = "all"
@@ -58,43 +63,8 @@ class ContainersState(TableMixin, AdminBase):
     async def _refresh(self) -> None:
         self._show_page(await self._run(containers.list_containers, self._query()))
 
-    # --- viewing ---
-
-    @rx.event
-    async def load(self):
-        if await self._admin("view_containers") is None:
-            return denied()
+    async def _load(self) -> None:
         self.selected = []
-        await self._refresh()
-
-    @rx.event
-    async def set_search(self, value: str):
-        if await self._admin("view_containers") is None:
-            return denied()
-        self.search, self.page = str(value)[:100], 1
-        await self._refresh()
-
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if await self._admin("view_containers") is None:
-            return denied()
-        if name in FILTERS:
-            setattr(self, f"{name}_filter", str(value)[:100])
-            self.page = 1
-        await self._refresh()
-
-    @rx.event
-    async def sort_by(self, column: str):
-        if await self._admin("view_containers") is None:
-            return denied()
-        self._toggle_sort(column, containers.CONTAINER_SORTS)
-        await self._refresh()
-
-    @rx.event
-    async def go_to_page(self, page: int):
-        if await self._admin("view_containers") is None:
-            return denied()
-        self.page = max(1, int(page)) if str(page).lstrip("-").isdigit() else 1
         await self._refresh()
 
     # --- selection ---
@@ -118,43 +88,28 @@ class ContainersState(TableMixin, AdminBase):
 
     @rx.event
     async def act(self, container_id: int, action: str):
-        admin = await self._admin(f"admin_{action}"[:64])
-        if admin is None:
-            yield denied()
-            return
-        self.pending = f"{action}:{container_id}"
-        yield
-        try:
-            name = await self._run(containers.act, admin, container_id, action, self._client_ip())
-        except DomainError as exc:
-            yield rx.toast.error(str(exc))
-            return
-        finally:
-            self.pending = ""
-        await self._refresh()
-        if self.detail_open and self.detail.get("id") == container_id:
-            await self._load_detail(container_id, missing_ok=True)
-        yield rx.toast.success(f"{name} {DONE.get(action, action)}.")
+        async def done(name):
+            await self._refresh()
+            if self.detail_open and self.detail.get("id") == container_id:
+                await self._load_detail(container_id, missing_ok=True)
+            return rx.toast.success(f"{name} {DONE.get(action, action)}.")
+
+        work = lambda admin, ip: containers.act(admin, container_id, action, ip)  # noqa: E731
+        async for update in self._perform(f"admin_{action}"[:64], f"{action}:{container_id}", work, done):
+            yield update
 
     @rx.event
     async def bulk(self, action: str):
-        admin = await self._admin(f"bulk_{action}"[:64])
-        if admin is None:
-            yield denied()
-            return
-        self.pending = "bulk"
-        yield
-        try:
-            result = await self._run(containers.bulk, admin, list(self.selected), action, self._client_ip())
-        except DomainError as exc:
-            yield rx.toast.error(str(exc))
-            return
-        finally:
-            self.pending = ""
-        self.selected = []
-        await self._refresh()
-        message = f"{action.capitalize()}: {result.summary}."
-        yield rx.toast.error(message) if result.failed else rx.toast.success(message)
+        async def done(result):
+            self.selected = []
+            await self._refresh()
+            message = f"{action.capitalize()}: {result.summary}."
+            return rx.toast.error(message) if result.failed else rx.toast.success(message)
+
+        chosen = list(self.selected)
+        work = lambda admin, ip: containers.bulk(admin, chosen, action, ip)  # noqa: E731
+        async for update in self._perform(f"bulk_{action}"[:64], "bulk", work, done):
+            yield update
 
     # --- detail ---
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 
 import reflex as rx
 
 from saas_panel.services import overview
-from saas_panel.state.admin.base import AdminBase, as_dicts, denied
+from saas_panel.state.admin.base import AdminBase, as_dicts
+from saas_panel.state.admin.table import ScreenState
 
 
 def _bytes(amount: int) -> str:
@@ -18,7 +20,9 @@ def _bytes(amount: int) -> str:
     return f"{size:.1f} TB"
 
 
-class OverviewState(AdminBase):
+class OverviewState(ScreenState, AdminBase):
+    VIEW_ACTION: ClassVar[str] = "view_overview"
+
     users_total: int = 0
     users_active: int = 0
     containers_total: int = 0
@@ -40,10 +44,7 @@ class OverviewState(AdminBase):
         self.users_total = self.users_active = self.containers_total = self.sampled = 0
         self.containers, self.recent, self.loaded = [], [], False
 
-    @rx.event
-    async def load(self):
-        if await self._admin("view_overview") is None:
-            return denied()
+    async def _refresh(self) -> None:
         data = await self._run(overview.overview)
         self.users_total, self.users_active = data.users_total, data.users_active
         self.containers_total = data.containers_total

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
-from saas_panel.errors import DomainError
 from saas_panel.services import api_tokens
 from saas_panel.state.admin.base import AdminBase, as_dicts, denied
+from saas_panel.state.admin.table import ScreenState
 
 
-class TokensState(AdminBase):
+class TokensState(ScreenState, AdminBase):
+    VIEW_ACTION: ClassVar[str] = "view_api_tokens"
+
     rows: list[dict] = []
     create_open: bool = False
     create_error: str = ""
@@ -25,12 +29,6 @@ class TokensState(AdminBase):
         self.rows = as_dicts(await self._run(api_tokens.list_tokens))
 
     @rx.event
-    async def load(self):
-        if await self._admin("view_api_tokens") is None:
-            return denied()
-        await self._refresh()
-
-    @rx.event
     async def open_create(self, open_: bool):
         if await self._admin("create_api_token") is None:
             return denied()
@@ -38,29 +36,26 @@ class TokensState(AdminBase):
 
     @rx.event
     async def create_token(self, form_data: dict):
-        admin = await self._admin("create_api_token")
-        if admin is None:
-            yield denied()
-            return
-        self.pending, self.create_error = "create", ""
-        yield
-        try:
-            created = await self._run(
-                api_tokens.create,
+        def work(admin, ip):
+            return api_tokens.create(
                 admin,
                 str(form_data.get("name", "")),
                 str(form_data.get("scope", "read")),
                 form_data.get("expires_in_days", ""),
-                self._client_ip(),
+                ip,
             )
-        except DomainError as exc:
+
+        async def done(created):
+            self.create_open = False
+            self.new_token, self.new_token_name = created.token, created.name
+            await self._refresh()
+
+        def failed(exc):
             self.create_error = str(exc)
-            return
-        finally:
-            self.pending = ""
-        self.create_open = False
-        self.new_token, self.new_token_name = created.token, created.name
-        await self._refresh()
+
+        self.create_error = ""
+        async for update in self._perform("create_api_token", "create", work, done, failed):
+            yield update
 
     @rx.event
     async def close_token(self):
@@ -70,18 +65,9 @@ class TokensState(AdminBase):
 
     @rx.event
     async def revoke(self, token_id: int):
-        admin = await self._admin("revoke_api_token")
-        if admin is None:
-            yield denied()
-            return
-        self.pending = f"revoke:{token_id}"
-        yield
-        try:
-            name = await self._run(api_tokens.revoke, admin, token_id, self._client_ip())
-        except DomainError as exc:
-            yield rx.toast.error(str(exc))
-            return
-        finally:
-            self.pending = ""
-        await self._refresh()
-        yield rx.toast.success(f"Token {name} revoked.")
+        async def done(name):
+            await self._refresh()
+            return rx.toast.success(f"Token {name} revoked.")
+
+        async for update in self._perform("revoke_api_token", f"revoke:{token_id}", lambda admin, ip: api_tokens.revoke(admin, token_id, ip), done):
+            yield update

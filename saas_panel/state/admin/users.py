@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
-from saas_panel.errors import DomainError
 from saas_panel.services import users
-from saas_panel.state.admin.base import AdminBase, TableMixin, denied
+from saas_panel.state.admin.base import AdminBase, denied
+from saas_panel.state.admin.table import TableState
 from saas_panel.state.background import provision_in_background
 
-FILTERS = ("role", "status", "container")
 
+class UsersState(TableState, AdminBase):
+    VIEW_ACTION: ClassVar[str] = "view_users"
+    FILTERS: ClassVar[tuple[str, ...]] = ("role", "status", "container")
+    FILTER_MAX_CHARS: ClassVar[int] = 32
+    SORTS: ClassVar[tuple[str, ...]] = tuple(users.USER_SORTS)
 
-class UsersState(TableMixin, AdminBase):
     sort: str = "username"
     role_filter: str = "all"
     status_filter: str = "all"
@@ -45,94 +50,47 @@ class UsersState(TableMixin, AdminBase):
     async def _refresh(self) -> None:
         self._show_page(await self._run(users.search_users, self._query()))
 
-    async def _change(self, action: str, label: str, fn, *args):
-        """Run one account change: busy flag, the service call, a toast either way, fresh rows."""
-        admin = await self._admin(action)
-        if admin is None:
-            yield denied()
-            return
-        self.pending = label
-        yield
-        try:
-            message = await self._run(fn, admin, *args, ip=self._client_ip())
-        except DomainError as exc:
-            yield rx.toast.error(str(exc))
-            return
-        finally:
-            self.pending = ""
-        await self._refresh()
-        yield message
+    async def _change(self, action: str, label: str, work):
+        """Run one account change whose `work(admin, ip)` returns the toast; the rows are refreshed after."""
 
-    # --- viewing ---
+        async def done(toast):
+            await self._refresh()
+            return toast
 
-    @rx.event
-    async def load(self):
-        if await self._admin("view_users") is None:
-            return denied()
-        await self._refresh()
-
-    @rx.event
-    async def set_search(self, value: str):
-        if await self._admin("view_users") is None:
-            return denied()
-        self.search, self.page = str(value)[:100], 1
-        await self._refresh()
-
-    @rx.event
-    async def set_filter(self, name: str, value: str):
-        if await self._admin("view_users") is None:
-            return denied()
-        if name in FILTERS:
-            setattr(self, f"{name}_filter", str(value)[:32])
-            self.page = 1
-        await self._refresh()
-
-    @rx.event
-    async def sort_by(self, column: str):
-        if await self._admin("view_users") is None:
-            return denied()
-        self._toggle_sort(column, users.USER_SORTS)
-        await self._refresh()
-
-    @rx.event
-    async def go_to_page(self, page: int):
-        if await self._admin("view_users") is None:
-            return denied()
-        self.page = max(1, int(page)) if str(page).lstrip("-").isdigit() else 1
-        await self._refresh()
+        async for update in self._perform(action, label, work, done):
+            yield update
 
     # --- account changes ---
 
     @rx.event
     async def create_user(self, form_data: dict):
-        admin = await self._admin("create_user")
-        if admin is None:
-            yield denied()
-            return
-        self.pending, self.create_error = "create", ""
-        yield
-        try:
-            created = await self._run(
-                users.admin_create_user,
+        def work(admin, ip):
+            created = users.admin_create_user(
                 admin,
                 str(form_data.get("username", "")),
                 str(form_data.get("email", "")),
                 str(form_data.get("password", "")),
                 str(form_data.get("role", "user")),
-                self._client_ip(),
+                ip,
             )
-        except DomainError as exc:
+            return admin, created
+
+        async def done(result):
+            admin, created = result
+            self.create_open = False
+            if form_data.get("provision") in ("on", True, "true"):
+                provision_in_background(created.username, actor=admin.username, ip=self._client_ip())
+            if created.password:
+                self.one_time_password, self.one_time_password_user = created.password, created.username
+            await self._refresh()
+            return rx.toast.success(f"User {created.username} created.")
+
+        def failed(exc):
             self.create_error = str(exc)
-            return
-        finally:
-            self.pending = ""
-        self.create_open = False
-        if form_data.get("provision") in ("on", True, "true"):
-            provision_in_background(created.username, actor=admin.username, ip=self._client_ip())
-        if created.password:
-            self.one_time_password, self.one_time_password_user = created.password, created.username
-        await self._refresh()
-        yield rx.toast.success(f"User {created.username} created.")
+
+        self.create_error = ""
+        async for update in self._perform("create_user", "create", work, done, failed):
+            yield update
 
     @rx.event
     async def open_create(self, open_: bool):
@@ -142,43 +100,34 @@ class UsersState(TableMixin, AdminBase):
 
     @rx.event
     async def set_active(self, user_id: int, active: bool):
-        def change(admin, user_id, active, ip):
-            warning = users.set_active(admin, user_id, active, ip)
+        def work(admin, ip):
+            warning = users.set_active(admin, user_id, bool(active), ip)
             if warning:
                 return rx.toast.warning(warning)
             return rx.toast.success("Account enabled." if active else "Account disabled: its sessions ended and its container stopped.")
 
-        async for update in self._change("enable_user" if active else "disable_user", f"active:{user_id}", change, user_id, bool(active)):
+        async for update in self._change("enable_user" if active else "disable_user", f"active:{user_id}", work):
             yield update
 
     @rx.event
     async def set_role(self, user_id: int, role: str):
-        def change(admin, user_id, role, ip):
-            users.set_role(admin, user_id, role, ip)
+        def work(admin, ip):
+            users.set_role(admin, user_id, str(role), ip)
             return rx.toast.success("Promoted to admin." if role == "admin" else "Demoted to user.")
 
-        async for update in self._change("set_role", f"role:{user_id}", change, user_id, str(role)):
+        async for update in self._change("set_role", f"role:{user_id}", work):
             yield update
 
     @rx.event
     async def reset_password(self, user_id: int):
-        admin = await self._admin("reset_password")
-        if admin is None:
-            yield denied()
-            return
-        self.pending = f"password:{user_id}"
-        yield
-        try:
-            password = await self._run(users.reset_password, admin, user_id, self._client_ip())
-            row = next((r for r in self.rows if r["id"] == user_id), None)
-        except DomainError as exc:
-            yield rx.toast.error(str(exc))
-            return
-        finally:
-            self.pending = ""
-        self.one_time_password = password
-        self.one_time_password_user = row["username"] if row else ""
-        yield rx.toast.success("Password reset; the user's sessions were ended.")
+        async def done(password):
+            row = self._row(user_id)
+            self.one_time_password = password
+            self.one_time_password_user = row["username"] if row else ""
+            return rx.toast.success("Password reset; the user's sessions were ended.")
+
+        async for update in self._perform("reset_password", f"password:{user_id}", lambda admin, ip: users.reset_password(admin, user_id, ip), done):
+            yield update
 
     @rx.event
     async def close_password(self):
@@ -189,18 +138,18 @@ class UsersState(TableMixin, AdminBase):
 
     @rx.event
     async def delete_user(self, user_id: int):
-        def change(admin, user_id, ip):
+        def work(admin, ip):
             name = users.admin_delete_user(admin, user_id, ip)
             return rx.toast.success(f"User {name} and their container deleted; their activity stays in the log.")
 
-        async for update in self._change("delete_user", f"delete:{user_id}", change, user_id):
+        async for update in self._change("delete_user", f"delete:{user_id}", work):
             yield update
 
     @rx.event
     async def open_limits(self, user_id: int):
         if await self._admin("set_limits") is None:
             return denied()
-        row = next((r for r in self.rows if r["id"] == user_id), None)
+        row = self._row(user_id)
         self.limits_user, self.limits_open = (row or {}), row is not None
 
     @rx.event
@@ -211,11 +160,11 @@ class UsersState(TableMixin, AdminBase):
 
     @rx.event
     async def save_limits(self, form_data: dict):
-        def change(admin, user_id, mem, cpu, ip):
-            return rx.toast.success(users.set_limits(admin, user_id, mem, cpu, ip))
-
         user_id = self.limits_user.get("id")  # the row the dialog was opened for, not a form field
         self.limits_open = False
-        async for update in self._change("set_limits", f"limits:{user_id}", change, user_id, form_data.get("mem_limit_mb"), form_data.get("cpu_limit")):
-            yield update
 
+        def work(admin, ip):
+            return rx.toast.success(users.set_limits(admin, user_id, form_data.get("mem_limit_mb"), form_data.get("cpu_limit"), ip))
+
+        async for update in self._change("set_limits", f"limits:{user_id}", work):
+            yield update

@@ -1,0 +1,41 @@
+"""Pieces shared by the admin dialogs: a labelled field, the Cancel/submit row, and a show-once secret."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def form_field(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+def dialog_buttons(submit_label: str, submit_id: str, **submit_props) -> rx.Component:
+    """Cancel (closes the dialog) and the form's submit button, right-aligned."""
+    return rx.flex(
+        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+        rx.button(submit_label, type="submit", id=submit_id, **submit_props),
+        spacing="3",
+        justify="end",
+        width="100%",
+    )
+
+
+def secret_dialog(title, description: str, secret, secret_id: str, on_done, done_id: str, max_width: str, **code_props) -> rx.Component:
+    """An alert dialog showing `secret` once, with a copy button; open while `secret` is not empty."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(*title),
+            rx.alert_dialog.description(description, size="2"),
+            rx.flex(
+                rx.code(secret, id=secret_id, **code_props),
+                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(secret), variant="soft", aria_label="Copy"),
+                spacing="2",
+                align="center",
+                margin_y="1rem",
+                wrap="wrap",
+            ),
+            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=on_done, id=done_id)), justify="end"),
+            max_width=max_width,
+        ),
+        open=secret != "",
+    )

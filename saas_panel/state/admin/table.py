@@ -1,0 +1,108 @@
+"""What the admin screens share: opening one, and paging, sorting, searching and filtering its table.
+
+These are mixins on purpose: Reflex copies a mixin's vars and event handlers
+into each screen's state, so every screen keeps its own rows and its own
+handlers (a handler on a parent state would run on that parent's instance, and
+a parent's vars are shared by all its substates). A class whose state bases
+are all mixins is a mixin too, so a screen names AdminBase as well:
+`class UsersState(TableState, AdminBase)`. Constants are declared ClassVar, or
+Reflex would make them vars. Every handler below checks VIEW_ACTION itself.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import reflex as rx
+
+from saas_panel.services.query import Page
+from saas_panel.state.admin.base import AdminBase, as_dicts, denied
+
+
+class ScreenState(AdminBase, mixin=True):
+    """An admin screen whose `load` checks VIEW_ACTION, then fetches what it shows."""
+
+    VIEW_ACTION: ClassVar[str]
+
+    async def _refresh(self) -> None:
+        """Fetch what the screen shows."""
+        raise NotImplementedError
+
+    async def _load(self) -> None:
+        """What opening the screen fetches (a screen with more than its rows extends this)."""
+        await self._refresh()
+
+    @rx.event
+    async def load(self):
+        if await self._admin(self.VIEW_ACTION) is None:
+            return denied()
+        await self._load()
+
+
+class TableState(ScreenState, mixin=True):
+    """A paged table: search, filters (`<name>_filter` vars listed in FILTERS) and sortable columns."""
+
+    FILTERS: ClassVar[tuple[str, ...]] = ()
+    FILTER_MAX_CHARS: ClassVar[int] = 100
+    SORTS: ClassVar[tuple[str, ...]] = ()
+
+    rows: list[dict] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    sort: str = ""
+    descending: bool = False
+    search: str = ""
+
+    def _show_page(self, result: Page) -> None:
+        self.rows = as_dicts(result.rows)
+        self.total = result.total
+        self.page = result.page
+        self.pages = result.pages
+
+    def _clear_table(self) -> None:
+        self.rows = []
+        self.total = 0
+        self.page = 1
+        self.pages = 1
+
+    def _clear(self) -> None:
+        self._clear_table()
+
+    def _row(self, row_id: int) -> dict | None:
+        return next((row for row in self.rows if row["id"] == row_id), None)
+
+    @rx.event
+    async def set_search(self, value: str):
+        if await self._admin(self.VIEW_ACTION) is None:
+            return denied()
+        self.search, self.page = str(value)[:100], 1
+        await self._refresh()
+
+    @rx.event
+    async def set_filter(self, name: str, value: str):
+        if await self._admin(self.VIEW_ACTION) is None:
+            return denied()
+        if name in self.FILTERS:
+            setattr(self, f"{name}_filter", str(value)[: self.FILTER_MAX_CHARS])
+            self.page = 1
+        await self._refresh()
+
+    @rx.event
+    async def sort_by(self, column: str):
+        if await self._admin(self.VIEW_ACTION) is None:
+            return denied()
+        if column in self.SORTS:
+            if self.sort == column:
+                self.descending = not self.descending
+            else:
+                self.sort, self.descending = column, False
+            self.page = 1
+        await self._refresh()
+
+    @rx.event
+    async def go_to_page(self, page: int):
+        if await self._admin(self.VIEW_ACTION) is None:
+            return denied()
+        self.page = max(1, int(page)) if str(page).lstrip("-").isdigit() else 1
+        await self._refresh()
