@@ -65,8 +65,14 @@ setup_browser() {
 engine_up() { docker info >/dev/null 2>&1; }
 
 setup_engine() {
+    # debootstrap builds a Python base image when no registry can provide one;
+    # docker-compose (v1, Debian's) runs the deployment where the v2 plugin is absent.
+    apt_install debootstrap:debootstrap || true
+    if ! docker compose version >/dev/null 2>&1; then
+        apt_install docker-compose:docker-compose || true
+    fi
     if engine_up; then return 0; fi
-    apt_install docker:docker.io dockerd:docker.io debootstrap:debootstrap || true
+    apt_install docker:docker.io dockerd:docker.io || true
     if ! command -v dockerd >/dev/null 2>&1; then
         warn "No Docker engine. Install Docker (https://docs.docker.com/engine/install/) and start it; the panel runs without it and says 'container engine unavailable'."
         return 1

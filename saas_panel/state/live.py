@@ -36,7 +36,6 @@ TIMELINE_LENGTH = 20
 MAX_ORPHANS_SHOWN = 20
 
 
-
 @functools.cache
 def watchers():
     """Users with a dashboard open (shared between workers when Redis is configured)."""
@@ -179,7 +178,7 @@ class LivePublisher:
                     state.cpu_percent = 0.0
                     state.mem_mb = 0.0
                     return
-                point = {"t": snapshot.at.strftime("%H:%M:%S"), "cpu": current.cpu_percent, "mem_mb": round(current.mem_bytes / MB, 1)}
+                [point] = _chart_points([metrics.Point(snapshot.at, current.cpu_percent, current.mem_bytes)])
                 state.series = [*state.series[-(metrics.MAX_POINTS - 1):], point]
                 state.cpu_percent = current.cpu_percent
                 state.mem_mb = point["mem_mb"]
