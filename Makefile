@@ -19,7 +19,8 @@ run: setup
 test:
 	@bash scripts/test.sh $(PYTEST_ARGS)
 
-bench: setup
+bench:
+	@WITH_BROWSER=1 bash scripts/setup.sh
 	@$(PY) benchmarks/run.py $(ONLY)
 
 # The panel image for docker compose, from inputs prepared here (wheels, built frontend),

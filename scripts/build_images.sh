@@ -112,6 +112,8 @@ main() {
         return 0
     fi
     build_user_image "$base" "$hash"
+    # The previous build is now untagged: drop it.
+    docker image prune -f --filter "label=saas-panel.image=user-dashboard" >/dev/null
     say "built $USER_IMAGE"
 }
 

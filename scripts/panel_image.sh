@@ -26,3 +26,5 @@ if command -v docker-compose >/dev/null 2>&1; then
 else
     docker compose build panel
 fi
+# Earlier builds of the panel are left untagged by each rebuild: drop them.
+docker image prune -f --filter "label=org.opencontainers.image.title=saas-panel" >/dev/null
