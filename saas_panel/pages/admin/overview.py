@@ -11,6 +11,11 @@ from saas_panel.state.admin import OverviewState
 from saas_panel.state.live import PlatformLive
 
 
+# Live numbers from the collector once it has swept; the stored samples until then.
+_live = PlatformLive.updated != ""
+_usage_hint = rx.cond(_live, f"live: {PlatformLive.running} running containers", OverviewState.usage_hint)
+
+
 def stat(label: str, value, id: str, hint=None) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -35,14 +40,18 @@ def _by_state() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text("Containers by state", size="2", color_scheme="gray"),
-            rx.flex(
-                rx.foreach(
-                    rx.cond(PlatformLive.updated != "", PlatformLive.by_state.entries(), OverviewState.containers),
-                    lambda pair: rx.hstack(status_badge(pair[0]), rx.text(pair[1], weight="bold"), spacing="2", align="center"),
+            rx.cond(
+                OverviewState.containers_total > 0,
+                rx.flex(
+                    rx.foreach(
+                        rx.cond(_live, PlatformLive.by_state.entries(), OverviewState.containers),
+                        lambda pair: rx.hstack(status_badge(pair[0]), rx.text(pair[1], weight="bold"), spacing="2", align="center"),
+                    ),
+                    spacing="5",
+                    wrap="wrap",
+                    id="containers-by-state",
                 ),
-                spacing="5",
-                wrap="wrap",
-                id="containers-by-state",
+                rx.text("No containers yet: each user gets one when they sign up.", size="2", color_scheme="gray"),
             ),
             spacing="2",
         ),
@@ -99,7 +108,7 @@ def _top_consumers() -> rx.Component:
             rx.hstack(
                 rx.text("Top consumers", size="2", color_scheme="gray"),
                 rx.spacer(),
-                rx.cond(PlatformLive.updated != "", rx.text("updated ", PlatformLive.updated, size="1", color_scheme="gray")),
+                rx.cond(_live, rx.text("updated ", PlatformLive.updated, size="1", color_scheme="gray")),
                 width="100%",
             ),
             rx.cond(
@@ -151,8 +160,8 @@ def overview_page() -> rx.Component:
             stat("Users", OverviewState.users_total, "stat-users"),
             stat("Active users", OverviewState.users_active, "stat-active-users"),
             stat("Containers", OverviewState.containers_total, "stat-containers"),
-            stat("CPU in use", rx.cond(PlatformLive.updated != "", f"{PlatformLive.cpu_percent} %", OverviewState.cpu_in_use), "stat-cpu", OverviewState.usage_hint),
-            stat("Memory in use", rx.cond(PlatformLive.updated != "", f"{PlatformLive.mem_mb} MB", OverviewState.mem_in_use), "stat-memory", OverviewState.usage_hint),
+            stat("CPU in use", rx.cond(_live, f"{PlatformLive.cpu_percent} %", OverviewState.cpu_in_use), "stat-cpu", _usage_hint),
+            stat("Memory in use", rx.cond(_live, f"{PlatformLive.mem_mb} MB", OverviewState.mem_in_use), "stat-memory", _usage_hint),
             rx.card(rx.vstack(rx.text("Engine", size="2", color_scheme="gray"), rx.box(_engine(), id="stat-engine"), spacing="2"), flex="1 1 10rem"),
             spacing="3",
             wrap="wrap",
