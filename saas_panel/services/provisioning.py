@@ -130,6 +130,13 @@ def _user_by_name(session, username: str) -> User:
     return user
 
 
+def _user_and_row(username: str) -> tuple[User, Container | None]:
+    """The user (NotFound if gone) and their container row, if any."""
+    with session_scope() as session:
+        user = _user_by_name(session, username)
+        return user, session.exec(select(Container).where(Container.user_id == user.id)).first()
+
+
 def _claim_row(username: str) -> tuple[Container, User]:
     """Step 1: the user's container row, created in state `provisioning` if missing."""
     settings = get_settings()
@@ -235,9 +242,7 @@ def container_row_id(username: str) -> int | None:
 def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerView | None:
     """The user's container as the engine sees it now (the row is updated to match)."""
     runtime = runtime or get_runtime()
-    with session_scope() as session:
-        user = _user_by_name(session, username)
-        row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+    user, row = _user_and_row(username)
     if row is None:
         return None
     if row.state == ContainerState.PROVISIONING.value:
@@ -268,9 +273,7 @@ def control(username: str, action: Action, *, actor: str, ip: str | None = None,
     except DomainError as exc:
         activity.record(action, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
         raise
-    with session_scope() as session:
-        user = _user_by_name(session, username)
-        row = session.exec(select(Container).where(Container.user_id == user.id)).one()
+    user, row = _user_and_row(username)
     row = _save_engine_state(row.id, info)
     activity.record(action, actor=actor, target=username, ip=ip)
     return _view(row, user)
@@ -279,9 +282,7 @@ def control(username: str, action: Action, *, actor: str, ip: str | None = None,
 def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool:
     """Push the user's current limits to their existing container; False when there is none."""
     runtime = runtime or get_runtime()
-    with session_scope() as session:
-        user = _user_by_name(session, username)
-        row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+    user, row = _user_and_row(username)
     if row is None or row.state in (ContainerState.PROVISIONING.value, ContainerState.MISSING.value):
         return False
     mem, cpu = _limits(user)
@@ -292,9 +293,7 @@ def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool
 def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> None:
     """Remove `username`'s container and its row (the activity log keeps the history)."""
     runtime = runtime or get_runtime()
-    with session_scope() as session:
-        user = _user_by_name(session, username)
-        row = session.exec(select(Container).where(Container.user_id == user.id)).first()
+    user, row = _user_and_row(username)
     if row is None:
         return
     with panel_action(row.name):
