@@ -106,6 +106,13 @@ def _from_summary(attrs: dict) -> ContainerInfo:
     )
 
 
+def _memory_from_stats(stats: dict) -> tuple[int, int | None]:
+    """(memory in use without the page cache, limit) from a stats API answer, as `docker stats` counts it."""
+    memory = stats.get("memory_stats") or {}
+    inactive = (memory.get("stats") or {}).get("total_inactive_file", 0)
+    return max(0, memory.get("usage", 0) - inactive), memory.get("limit")
+
+
 def _cpu_percent(stats: dict) -> float:
     cpu, pre = stats.get("cpu_stats") or {}, stats.get("precpu_stats") or {}
     try:
@@ -147,14 +154,8 @@ def _usage_from_stats(stats: dict) -> UsageSample | None:
         cpu_ns = stats["cpu_stats"]["cpu_usage"]["total_usage"]
     except (KeyError, TypeError):
         return None
-    memory = stats.get("memory_stats") or {}
-    inactive = (memory.get("stats") or {}).get("total_inactive_file", 0)
-    return UsageSample(
-        cpu_ns=cpu_ns,
-        mem_bytes=max(0, memory.get("usage", 0) - inactive),
-        mem_limit_bytes=memory.get("limit"),
-        read_at=time.monotonic(),
-    )
+    mem_bytes, mem_limit = _memory_from_stats(stats)
+    return UsageSample(cpu_ns=cpu_ns, mem_bytes=mem_bytes, mem_limit_bytes=mem_limit, read_at=time.monotonic())
 
 
 class DockerRuntime(ContainerRuntime):
@@ -293,13 +294,8 @@ class DockerRuntime(ContainerRuntime):
     @_translate_errors
     def stats(self, container_id: str) -> ContainerStats:
         stats = self.client.api.stats(container_id, stream=False, one_shot=True)
-        memory = stats.get("memory_stats") or {}
-        inactive = (memory.get("stats") or {}).get("total_inactive_file", 0)
-        return ContainerStats(
-            cpu_percent=_cpu_percent(stats),
-            mem_bytes=max(0, memory.get("usage", 0) - inactive),
-            mem_limit_bytes=memory.get("limit"),
-        )
+        mem_bytes, mem_limit = _memory_from_stats(stats)
+        return ContainerStats(cpu_percent=_cpu_percent(stats), mem_bytes=mem_bytes, mem_limit_bytes=mem_limit)
 
     def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
         samples: dict[str, UsageSample] = {}
