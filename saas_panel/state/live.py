@@ -20,7 +20,7 @@ import reflex as rx
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import activity, auth, coordination, metrics
+from saas_panel.services import activity, auth, coordination, metrics, provisioning
 from saas_panel.services.monitor import Collector, Snapshot
 from saas_panel.state.auth import AuthState
 
@@ -111,8 +111,6 @@ class ContainerLive(rx.SharedState):
             await linked._fill(user.username)
 
     async def _fill(self, username: str) -> None:
-        from saas_panel.services import provisioning
-
         view = await asyncio.to_thread(provisioning.status, username)
         row_id = await asyncio.to_thread(provisioning.container_row_id, username)
         self.status = view.state if view else ""
