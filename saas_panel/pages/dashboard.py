@@ -7,6 +7,7 @@ import reflex as rx
 from saas_panel.components.charts import usage_chart
 from saas_panel.components.layout import page_shell, signed_in_only
 from saas_panel.components.status import status_badge
+from saas_panel.components.table import confirm_dialog
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.live import ContainerLive
 
@@ -196,21 +197,13 @@ def _danger_zone() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button("Delete my account", color_scheme="red", variant="soft", id="delete-account")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete your account?"),
-                    rx.alert_dialog.description("Your container and everything in it will be removed."),
-                    rx.flex(
-                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(
-                            rx.button("Delete", color_scheme="red", on_click=DashboardState.delete_account, id="confirm-delete")
-                        ),
-                        spacing="3",
-                        justify="end",
-                        margin_top="1rem",
-                    ),
-                ),
+            confirm_dialog(
+                rx.button("Delete my account", color_scheme="red", variant="soft", id="delete-account"),
+                "Delete your account?",
+                "Your container and everything in it will be removed.",
+                "Delete",
+                DashboardState.delete_account,
+                confirm_id="confirm-delete",
             ),
             align="center",
             gap="1rem",
