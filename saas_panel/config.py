@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,21 @@ def _env_origins(port: int) -> tuple[str, ...]:
     raw = os.environ.get("SAAS_PANEL_ALLOWED_ORIGINS", "")
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     return origins or (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+
+
+def _env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    raw = os.environ.get(name, "")
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a comma-separated list of CIDRs like 127.0.0.1/32,10.0.0.0/8 ({exc})") from None
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def default_db_url() -> str:
@@ -47,13 +63,20 @@ class Settings:
     container_prefix: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_CONTAINER_PREFIX", "saas-user-"))
     max_concurrent_provisioning: int = field(default_factory=lambda: _env_int("SAAS_PANEL_MAX_CONCURRENT_PROVISIONING", 8))
     user_app_port: int = 8080  # the port user_dashboard listens on inside its container
+    # User container isolation
+    log_max_size: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_LOG_MAX_SIZE", "10m"))
+    log_max_files: int = field(default_factory=lambda: _env_int("SAAS_PANEL_LOG_MAX_FILES", 3))
+    nofile_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_NOFILE_LIMIT", 1024))
     redis_url: str | None = field(default_factory=lambda: os.environ.get("REFLEX_REDIS_URL") or None)
     metrics_interval: float = field(default_factory=lambda: _env_float("SAAS_PANEL_METRICS_INTERVAL", 5.0))
     metrics_raw_minutes: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_RAW_MINUTES", 120))
     metrics_rollup_days: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_ROLLUP_DAYS", 7))
     # Web security
     allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_origins(_env_int("PORT", 8000)))
+    trusted_proxies: tuple = field(default_factory=lambda: _env_networks("SAAS_PANEL_TRUSTED_PROXIES"))
     trust_proxy_headers: bool = field(default_factory=lambda: os.environ.get("SAAS_PANEL_TRUST_PROXY", "") in ("1", "true", "yes"))
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("SAAS_PANEL_SECRET_KEY") or None, repr=False)
+    secret_file: Path = field(default_factory=lambda: Path(os.environ.get("SAAS_PANEL_SECRET_FILE") or PROJECT_ROOT / "data" / "secret_key"))
     hsts_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_HSTS_SECONDS", 31_536_000))
     # Throttles: at most LIMIT attempts per WINDOW seconds (sliding), counted in the database
     login_account_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_LOGIN_ACCOUNT_LIMIT", 10))
@@ -61,6 +84,13 @@ class Settings:
     login_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_LOGIN_WINDOW_SECONDS", 300))
     signup_ip_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SIGNUP_IP_LIMIT", 20))
     signup_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SIGNUP_WINDOW_SECONDS", 600))
+    signup_global_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SIGNUP_GLOBAL_LIMIT", 100))
+    signup_global_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SIGNUP_GLOBAL_WINDOW_SECONDS", 3600))
+    signup_mode: str = field(default_factory=lambda: _env_choice("SAAS_PANEL_SIGNUP", "open", ("open", "closed")))
+    # Housekeeping
+    activity_retention_days: int = field(default_factory=lambda: _env_int("SAAS_PANEL_ACTIVITY_RETENTION_DAYS", 365))
+    container_action_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_CONTAINER_ACTION_LIMIT", 20))
+    container_action_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_CONTAINER_ACTION_WINDOW_SECONDS", 60))
     api_token_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_LIMIT", 600))
     api_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_WINDOW_SECONDS", 60))
 

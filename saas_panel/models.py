@@ -93,8 +93,12 @@ class ActivityLog(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=64, index=True)  # a username, or "system"
-    action: str = Field(max_length=64, index=True)
+    # The accounts' ids when the row was written: history stays with an account after it is
+    # deleted, and a later account with the same name does not inherit it.
+    actor_id: Optional[int] = Field(default=None, index=True)
+    action: str = Field(max_length=64, index=True)  # an activity.Action value
     target: Optional[str] = Field(default=None, max_length=128, index=True)
+    target_id: Optional[int] = Field(default=None, index=True)
     ip: Optional[str] = Field(default=None, max_length=64)
     outcome: str = Field(default=Outcome.SUCCESS.value, max_length=16, index=True)
     details: Optional[str] = Field(default=None, max_length=1000)

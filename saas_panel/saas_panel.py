@@ -9,7 +9,7 @@ from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
 from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, TokensState, UsersState
 from saas_panel.state.auth import AuthState
-from saas_panel.state.background import purge_throttle
+from saas_panel.state.background import housekeeping
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.live import ContainerLive, PlatformLive, run_collector
 
@@ -18,7 +18,7 @@ app = rx.App(
     api_transformer=create_api(),
 )
 app.register_lifespan_task(run_collector)
-app.register_lifespan_task(purge_throttle)
+app.register_lifespan_task(housekeeping)
 
 app.add_page(index_page, route="/", title="saas-panel", on_load=AuthState.route_home)
 app.add_page(login_page, route="/login", title="Log in · saas-panel", on_load=AuthState.redirect_if_signed_in)

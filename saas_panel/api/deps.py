@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from saas_panel.config import get_settings
 from saas_panel.models import Outcome
 from saas_panel.services import activity, api_tokens, auth, throttle
+from saas_panel.services import client_ip as client_ips
 from saas_panel.services.auth import CurrentUser
 
 bearer = HTTPBearer(auto_error=False, description="An API token (spk_...) or, for the port route only, a panel session token")
@@ -34,8 +35,18 @@ class Caller:
         return self.scope in ("read", "admin")
 
 
+API_ACTIONS = {
+    "GET": activity.Action.API_GET,
+    "POST": activity.Action.API_POST,
+    "PUT": activity.Action.API_PUT,
+    "PATCH": activity.Action.API_PATCH,
+    "DELETE": activity.Action.API_DELETE,
+}
+
+
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address (X-Forwarded-For only behind a trusted proxy)."""
+    return client_ips.resolve(request.client.host if request.client else "", request.headers.get("x-forwarded-for", ""))
 
 
 def _unauthorized() -> HTTPException:
@@ -80,9 +91,10 @@ def admin_caller(request: Request, caller: Caller = Depends(token_caller)) -> Ca
     """An API token with scope admin: needed by every route that changes something."""
     if caller.scope != "admin":
         activity.record(
-            f"api_{request.method.lower()}",
+            API_ACTIONS.get(request.method, activity.Action.API_POST),
             actor=caller.user.username,
             target=request.url.path[:128],
+            target_is_account=False,
             ip=client_ip(request),
             outcome=Outcome.DENIED,
             details="token scope admin required",

@@ -56,7 +56,7 @@ def signup_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
             _field("Username", "username", auto_complete="username", auto_focus=True, max_length=32),
-            rx.text("3-32 characters: lowercase letters, digits, '-' and '_'.", size="1", color_scheme="gray"),
+            rx.text("3-32 characters: letters a-z, digits, '-' and '_'.", size="1", color_scheme="gray"),
             _field("Email", "email", "email", auto_complete="email"),
             _field("Password", "password", "password", auto_complete="new-password"),
             rx.text("At least 8 characters.", size="1", color_scheme="gray"),
@@ -65,5 +65,8 @@ def signup_page() -> rx.Component:
         ),
         on_submit=AuthState.signup,
     )
+    closed = rx.callout(
+        "Sign-up is closed on this panel: ask an administrator for an account.", icon="lock", color_scheme="amber", id="signup-closed"
+    )
     footer = rx.text("Already have an account? ", rx.link("Log in", href="/login"), size="2")
-    return _card("Create your account", form, footer)
+    return _card("Create your account", rx.cond(AuthState.signup_open, form, closed), footer)

@@ -7,7 +7,6 @@ import reflex as rx
 from saas_panel.components.charts import usage_chart
 from saas_panel.components.layout import page_shell, signed_in_only
 from saas_panel.components.status import status_badge
-from saas_panel.components.table import confirm_dialog
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.live import ContainerLive
 
@@ -57,6 +56,10 @@ def _container_card() -> rx.Component:
                 width="100%",
             ),
             rx.cond(DashboardState.is_provisioning, _provisioning_notice()),
+            rx.cond(
+                DashboardState.is_admin & (DashboardState.status == "none"),
+                rx.callout("Administrators have no app of their own; users' apps are in the admin console.", icon="info", id="admin-no-app"),
+            ),
             rx.cond(~DashboardState.engine_available | ~ContainerLive.engine_ok, _engine_notice()),
             rx.cond(DashboardState.error != "", rx.callout(DashboardState.error, icon="circle-alert", color_scheme="red")),
             rx.data_list.root(
@@ -188,6 +191,34 @@ def _password_card() -> rx.Component:
     )
 
 
+def _delete_dialog() -> rx.Component:
+    """Deleting the account asks for the current password again; the dialog stays open on a mistake."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Delete my account", color_scheme="red", variant="soft", id="delete-account")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete your account?"),
+            rx.alert_dialog.description("Your container and everything in it will be removed.", size="2"),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="password", type="password", placeholder="Your current password", required=True, auto_complete="current-password", id="delete-password", width="100%"),
+                    rx.flex(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Delete", color_scheme="red", type="submit", loading=DashboardState.pending_action == "delete", id="confirm-delete"),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    margin_top="1rem",
+                ),
+                on_submit=DashboardState.delete_account,
+                reset_on_submit=True,
+            ),
+            max_width="28rem",
+        ),
+    )
+
+
 def _danger_zone() -> rx.Component:
     return rx.card(
         rx.flex(
@@ -197,14 +228,7 @@ def _danger_zone() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            confirm_dialog(
-                rx.button("Delete my account", color_scheme="red", variant="soft", id="delete-account"),
-                "Delete your account?",
-                "Your container and everything in it will be removed.",
-                "Delete",
-                DashboardState.delete_account,
-                confirm_id="confirm-delete",
-            ),
+            _delete_dialog(),
             align="center",
             gap="1rem",
             wrap="wrap",

@@ -7,20 +7,83 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from enum import Enum
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from saas_panel.db import session_scope
 from saas_panel.errors import ValidationError
-from saas_panel.models import ActivityLog, Outcome
+from saas_panel.models import ActivityLog, Outcome, User
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
 
 SYSTEM_ACTOR = "system"
 
 
+class Action(str, Enum):
+    """Every action the log can hold: rows are written only with these, never with client text."""
+
+    SIGNUP = "signup"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    CHANGE_PASSWORD = "change_password"
+    CREATE_ADMIN = "create_admin"
+    CREATE_USER = "create_user"
+    ENABLE_USER = "enable_user"
+    DISABLE_USER = "disable_user"
+    PROMOTE_USER = "promote_user"
+    DEMOTE_USER = "demote_user"
+    RESET_PASSWORD = "reset_password"
+    SET_LIMITS = "set_limits"
+    DELETE_USER = "delete_user"
+    PROVISION = "provision"
+    START = "start"
+    STOP = "stop"
+    RESTART = "restart"
+    REMOVE_CONTAINER = "remove_container"
+    BULK_START = "bulk_start"
+    BULK_STOP = "bulk_stop"
+    BULK_RESTART = "bulk_restart"
+    BULK_DELETE = "bulk_delete"
+    CONTAINER_RUNNING = "container_running"
+    CONTAINER_STOPPED = "container_stopped"
+    CONTAINER_MISSING = "container_missing"
+    CONTAINER_ERROR = "container_error"
+    CREATE_API_TOKEN = "create_api_token"
+    REVOKE_API_TOKEN = "revoke_api_token"
+    VIEW_ACTIVITY = "view_activity"
+    EXPORT_ACTIVITY = "export_activity"
+    VIEW_CONTAINERS = "view_containers"
+    VIEW_CONTAINER = "view_container"
+    VIEW_USERS = "view_users"
+    VIEW_OVERVIEW = "view_overview"
+    VIEW_API_TOKENS = "view_api_tokens"
+    API_GET = "api_get"
+    API_POST = "api_post"
+    API_PUT = "api_put"
+    API_PATCH = "api_patch"
+    API_DELETE = "api_delete"
+    PURGE = "purge"
+
+
+def _account_ids(session: Session, *names: str | None) -> dict[str, int]:
+    wanted = [name for name in names if name and name != SYSTEM_ACTOR]
+    if not wanted:
+        return {}
+    return dict(session.exec(select(User.username, User.id).where(User.username.in_(wanted))).all())
+
+
+def _write(session: Session, row: ActivityLog, target_is_account: bool) -> None:
+    ids = _account_ids(session, row.actor, row.target if target_is_account else None)
+    if row.actor != SYSTEM_ACTOR and row.actor not in ids:
+        # Only an account that exists (it authenticated to get here) or the system acts.
+        raise ValueError(f"activity actor {row.actor!r} is neither an account nor the system")
+    row.actor_id, row.target_id = ids.get(row.actor), ids.get(row.target) if target_is_account else None
+    session.add(row)
+
+
 def record(
-    action: str,
+    action: Action | str,
     *,
     actor: str | None,
     target: str | None = None,
@@ -28,21 +91,35 @@ def record(
     outcome: Outcome | str = Outcome.SUCCESS,
     details: str | None = None,
     session: Session | None = None,
+    target_is_account: bool = True,
 ) -> None:
-    """Write one activity row, inside `session` if given (so it commits with the action)."""
+    """Write one activity row, inside `session` if given (so it commits with the action).
+
+    `actor` is the username of the authenticated account acting, or SYSTEM_ACTOR for what the
+    platform does itself (including refusing unauthenticated attempts); `action` must be an
+    Action (its value is accepted too, and checked). `target` is a username unless
+    `target_is_account` is False (a token's or a container's name, a path).
+    """
     row = ActivityLog(
-        actor=(actor or "anonymous")[:64],
-        action=action[:64],
+        actor=(actor or SYSTEM_ACTOR)[:64],
+        action=Action(action).value,
         target=target[:128] if target else None,
         ip=ip[:64] if ip else None,
-        outcome=outcome.value if isinstance(outcome, Outcome) else outcome,
+        outcome=outcome.value if isinstance(outcome, Outcome) else Outcome(outcome).value,
         details=details[:1000] if details else None,
     )
     if session is not None:
-        session.add(row)
+        _write(session, row, target_is_account)
         return
     with session_scope() as own:
-        own.add(row)
+        _write(own, row, target_is_account)
+
+
+def purge(retention_days: int, now: datetime | None = None) -> int:
+    """Delete rows older than the retention period; returns how many went."""
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
+    with session_scope() as session:
+        return session.exec(delete(ActivityLog).where(ActivityLog.created_at < cutoff)).rowcount or 0
 
 
 # --- the admin console's activity log ----------------------------------------
@@ -137,11 +214,17 @@ def recent(limit: int = 10) -> list[ActivityRow]:
 
 
 def timeline(username: str, limit: int = 20) -> list[ActivityRow]:
-    """What a user did and what was done to them (by admins and the system), newest first."""
+    """What the account now named `username` did and what was done to it (by admins and the
+    system), newest first. Rows are matched by account id, and only from the account's
+    creation on: an id SQLite hands out again after a deletion inherits nothing."""
     with session_scope() as session:
+        user = session.exec(select(User.id, User.created_at).where(User.username == username)).first()
+        if user is None:
+            return []
+        user_id, since = user
         rows = session.exec(
             select(ActivityLog)
-            .where(or_(ActivityLog.actor == username, ActivityLog.target == username))
+            .where(or_(ActivityLog.actor_id == user_id, ActivityLog.target_id == user_id), ActivityLog.created_at >= since)
             .order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
             .limit(limit)
         ).all()
@@ -155,9 +238,13 @@ def actions(limit: int = 200) -> list[str]:
 
 
 def csv_safe(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a leading quote."""
+    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a leading quote.
+
+    Spreadsheets skip leading whitespace (spaces, newlines, unicode spaces) before a formula, so it counts too.
+    """
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    risky = text.startswith(FORMULA_PREFIXES) or text.lstrip().startswith(FORMULA_PREFIXES)
+    return "'" + text if risky else text
 
 
 def _after(log: ActivityLog):

@@ -101,7 +101,7 @@ def create(admin: CurrentUser, name, scope, expires_in_days, ip: str | None = No
         )
         session.add(row)
         session.flush()
-        activity.record("create_api_token", actor=admin.username, target=name, ip=ip, details=f"scope {scope}, {days} days", session=session)
+        activity.record(activity.Action.CREATE_API_TOKEN, actor=admin.username, target=name, ip=ip, details=f"scope {scope}, {days} days", session=session, target_is_account=False)
         return NewToken(id=row.id, name=name, scope=scope, expires_at=row.expires_at, token=raw)
 
 
@@ -117,7 +117,7 @@ def revoke(admin: CurrentUser, token_id, ip: str | None = None) -> str:
             raise NotFound("This token does not exist.")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
-            activity.record("revoke_api_token", actor=admin.username, target=row.name, ip=ip, session=session)
+            activity.record(activity.Action.REVOKE_API_TOKEN, actor=admin.username, target=row.name, ip=ip, session=session, target_is_account=False)
         return row.name
 
 

@@ -17,12 +17,13 @@ from sqlmodel import Session, delete, select
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.models import Outcome, Role, User, UserSession, utcnow
-from saas_panel.services import activity, throttle
+from saas_panel.services import activity, client_ip, throttle
 from saas_panel.errors import AuthenticationError, Conflict, PermissionDenied, Throttled
 from saas_panel.services.security import hash_password, hash_token, new_token, verify_password
-from saas_panel.services.validation import check_password, normalize_email, normalize_username
+from saas_panel.services.validation import check_password, check_text, normalize_email, normalize_username
 
 INVALID_CREDENTIALS = "Invalid username or password."
+SIGNUP_CLOSED = "Sign-up is closed on this panel: ask an administrator for an account."
 LAST_SEEN_WRITE_INTERVAL = timedelta(seconds=60)
 
 
@@ -50,14 +51,15 @@ def _as_current(user: User) -> CurrentUser:
 
 
 def create_user(
-    session: Session, username: str, email: str, password: str, role: Role = Role.USER
+    session: Session, username: str, email: str, password: str, role: Role = Role.USER, *, allow_reserved: bool = False
 ) -> User:
     """Validate and insert a user in `session` (flushed, not committed).
 
     The password is hashed before the first statement, so the slow bcrypt work
-    never runs while the transaction holds SQLite's write lock.
+    never runs while the transaction holds SQLite's write lock. Only the platform
+    itself (the first admin) may take a reserved name.
     """
-    username = normalize_username(username)
+    username = normalize_username(username, allow_reserved=allow_reserved)
     email = normalize_email(email)
     password_hash = hash_password(check_password(password), get_settings().bcrypt_rounds)
     if session.exec(select(User.id).where(User.username == username)).first() is not None:
@@ -73,49 +75,78 @@ def create_user(
     return user
 
 
+REFUSAL_LOG_WINDOW_S = 60
+
+
 def _login_limits(name: str, ip: str | None) -> list[throttle.Limit]:
     settings = get_settings()
     limits = [throttle.Limit(f"login:user:{name}", settings.login_account_limit, settings.login_window_seconds)]
     if ip:
-        limits.append(throttle.Limit(f"login:ip:{ip}", settings.login_ip_limit, settings.login_window_seconds))
+        key = client_ip.throttle_key(ip)
+        limits.append(throttle.Limit(f"login:ip:{key}", settings.login_ip_limit, settings.login_window_seconds))
     return limits
 
 
 def _signup_limits(ip: str | None) -> list[throttle.Limit]:
     settings = get_settings()
-    return [throttle.Limit(f"signup:ip:{ip}", settings.signup_ip_limit, settings.signup_window_seconds)] if ip else []
+    limits = [throttle.Limit("signup:global", settings.signup_global_limit, settings.signup_global_window_seconds)]
+    if ip:
+        key = client_ip.throttle_key(ip)
+        limits.append(throttle.Limit(f"signup:ip:{key}", settings.signup_ip_limit, settings.signup_window_seconds))
+    return limits
+
+
+def record_refusal(
+    action: activity.Action, ip: str | None, details: str, target: str | None = None, outcome: Outcome = Outcome.FAILURE
+) -> None:
+    """Log an unauthenticated attempt that was refused, as the system, at most once a minute per
+    client and kind: a client without an account cannot grow the log at will."""
+    if throttle.once(f"log:{action.value}:{client_ip.throttle_key(ip)}:{details[:40]}", REFUSAL_LOG_WINDOW_S):
+        activity.record(action, actor=activity.SYSTEM_ACTOR, target=target, ip=ip, outcome=outcome, details=details)
+
+
+def signup_open() -> bool:
+    return get_settings().signup_mode == "open"
 
 
 def register(username: str, email: str, password: str, ip: str | None = None) -> CurrentUser:
+    if not signup_open():
+        raise PermissionDenied(SIGNUP_CLOSED)
     try:
         throttle.hit(*_signup_limits(ip))  # before bcrypt: refused attempts cost no hashing
     except Throttled:
-        activity.record("signup", actor=(username or "")[:64], ip=ip, outcome=Outcome.FAILURE, details="throttled")
+        record_refusal(activity.Action.SIGNUP, ip, "throttled")
         raise
     try:
         with session_scope() as session:
             user = create_user(session, username, email, password)
-            activity.record("signup", actor=user.username, target=user.username, ip=ip, session=session)
+            activity.record(activity.Action.SIGNUP, actor=user.username, target=user.username, ip=ip, session=session)
             return _as_current(user)
     except Conflict as exc:
-        activity.record("signup", actor=(username or "")[:64], ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+        record_refusal(activity.Action.SIGNUP, ip, str(exc))
         raise
 
 
 def authenticate(username: str, password: str, ip: str | None = None) -> CurrentUser:
     """Return the user for valid credentials; the same error for every failure."""
-    name = (username or "").strip().lower()[:64]
+    name = check_text("username", "Username", username).strip().lower()[:64]
+    password = check_text("password", "Password", password)
     try:
         throttle.hit(*_login_limits(name, ip))  # before bcrypt: refused attempts cost no hashing
     except Throttled:
-        activity.record("login", actor=name or "anonymous", ip=ip, outcome=Outcome.FAILURE, details="throttled")
+        record_refusal(activity.Action.LOGIN, ip, "throttled", target=name)
         raise
     with session_scope() as session:
         user = session.exec(select(User).where(User.username == name)).first()
     valid = verify_password(password or "", user.password_hash if user else _dummy_hash())
     if user is None or not valid or not user.is_active:
         reason = "unknown user" if user is None else ("disabled" if valid else "wrong password")
-        activity.record("login", actor=name or "anonymous", ip=ip, outcome=Outcome.FAILURE, details=reason)
+        # Failures against a real account are each logged (its owner's timeline shows them);
+        # unknown names only as bounded refusals.
+        if user is None:
+            record_refusal(activity.Action.LOGIN, ip, reason)
+        else:
+            activity.record(activity.Action.LOGIN, actor=activity.SYSTEM_ACTOR, target=user.username, ip=ip, outcome=Outcome.FAILURE, details=reason)
         raise AuthenticationError(INVALID_CREDENTIALS)
     throttle.clear(f"login:user:{name}")  # the owner got in: their own earlier typos stop counting
     return _as_current(user)
@@ -141,7 +172,7 @@ def start_session(user: CurrentUser, ip: str | None = None, previous_token: str 
         )
         db_user = session.get(User, user.id)
         db_user.last_login_at = now
-        activity.record("login", actor=user.username, ip=ip, session=session)
+        activity.record(activity.Action.LOGIN, actor=user.username, target=user.username, ip=ip, session=session)
     return token
 
 
@@ -164,7 +195,7 @@ def change_password(token: str | None, current_password: str, new_password: str,
     with session_scope() as session:
         session.get(User, user.id).password_hash = new_hash
         revoke_user_sessions(session, user.id)
-        activity.record("change_password", actor=user.username, target=user.username, ip=ip, session=session)
+        activity.record(activity.Action.CHANGE_PASSWORD, actor=user.username, target=user.username, ip=ip, session=session)
     return start_session(user, ip)
 
 
@@ -198,23 +229,31 @@ def logout(token: str | None, ip: str | None = None) -> None:
     with session_scope() as session:
         session.exec(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
         if user is not None:
-            activity.record("logout", actor=user.username, ip=ip, session=session)
+            activity.record(activity.Action.LOGOUT, actor=user.username, target=user.username, ip=ip, session=session)
+
+
+def purge_expired_sessions(now=None) -> int:
+    """Delete sessions past their absolute or idle expiry; returns how many went."""
+    now = now or utcnow()
+    idle_since = now - timedelta(seconds=get_settings().session_idle_seconds)
+    with session_scope() as session:
+        expired = (UserSession.expires_at <= now) | (UserSession.last_seen_at <= idle_since)
+        return session.exec(delete(UserSession).where(expired)).rowcount or 0
 
 
 def revoke_user_sessions(session: Session, user_id: int) -> None:
     session.exec(delete(UserSession).where(UserSession.user_id == user_id))
 
 
-def require_admin(token: str | None, action: str, ip: str | None = None) -> CurrentUser:
+def require_admin(token: str | None, action: activity.Action | str, ip: str | None = None) -> CurrentUser:
     """The admin behind `token`; otherwise the refusal is logged and PermissionDenied raised."""
     user = resolve_session(token)
-    if user is None or not user.is_admin:
-        activity.record(
-            action,
-            actor=user.username if user else "anonymous",
-            ip=ip,
-            outcome=Outcome.DENIED,
-            details="admin role required",
-        )
+    if user is None:
+        record_refusal(activity.Action(action), ip, "no session; admin role required", outcome=Outcome.DENIED)
+        raise PermissionDenied("You need to be an administrator to do this.")
+    if not user.is_admin:
+        # Each refused action once a minute per account: a user cannot flood the log either.
+        if throttle.once(f"log:denied:{user.id}:{activity.Action(action).value}", REFUSAL_LOG_WINDOW_S):
+            activity.record(action, actor=user.username, ip=ip, outcome=Outcome.DENIED, details="admin role required")
         raise PermissionDenied("You need to be an administrator to do this.")
     return user

@@ -171,7 +171,7 @@ def act(admin: CurrentUser, container_id: int, action: str, ip: str | None = Non
         orphan = session.get(Container, row.id)
         if orphan is not None:
             session.delete(orphan)
-        activity.record("remove_container", actor=admin.username, target=row.name, ip=ip, session=session)
+        activity.record(activity.Action.REMOVE_CONTAINER, actor=admin.username, target=row.name, ip=ip, session=session, target_is_account=False)
     return row.name
 
 
@@ -215,9 +215,10 @@ def bulk(admin: CurrentUser, container_ids: list, action: str, ip: str | None = 
         failed=[(name, error) for name, error in outcomes if error is not None],
     )
     activity.record(
-        f"bulk_{action}",
+        activity.Action(f"bulk_{action}"),
         actor=admin.username,
         target=f"{len(ids)} containers",
+        target_is_account=False,
         ip=ip,
         outcome=Outcome.SUCCESS if not result.failed else Outcome.FAILURE,
         details=result.summary,

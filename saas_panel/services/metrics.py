@@ -79,6 +79,13 @@ def compact(now: datetime | None = None) -> tuple[int, int]:
     return len(old), expired.rowcount or 0
 
 
+def purge(retention_days: int, now: datetime | None = None) -> int:
+    """Delete samples older than `retention_days` whatever their resolution; returns how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    with session_scope() as session:
+        return session.exec(delete(Metric).where(Metric.ts < cutoff)).rowcount or 0
+
+
 def _downsample(points: list[Point], max_points: int = MAX_POINTS) -> list[Point]:
     if len(points) <= max_points:
         return points

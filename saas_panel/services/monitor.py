@@ -131,7 +131,7 @@ class Collector:
                 new_state = _engine_state(info)
                 if new_state.value != row.state and not panel_action_in_progress(row.name):
                     activity.record(
-                        f"container_{new_state.value}",
+                        activity.Action(f"container_{new_state.value}"),
                         actor=activity.SYSTEM_ACTOR,
                         target=owner or row.name,
                         details=f"engine reports {info.state if info else 'no such container'}",
@@ -164,7 +164,7 @@ class Collector:
                 return None
             if not panel_action_in_progress(row.name):
                 activity.record(
-                    f"container_{new_state.value}",
+                    activity.Action(f"container_{new_state.value}"),
                     actor=activity.SYSTEM_ACTOR,
                     target=owner or row.name,
                     details=f"engine event: {event.action}",

@@ -24,11 +24,12 @@ from sqlmodel import select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.errors import ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound
+from saas_panel.errors import ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound, PermissionDenied
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, get_runtime
 from saas_panel.runtime.base import OWNER_LABEL
-from saas_panel.services import activity
+from saas_panel.services import activity, throttle
+from saas_panel.services.auth import CurrentUser
 
 Action = Literal["start", "stop", "restart"]
 NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
@@ -172,6 +173,9 @@ def _spec(row: Container, user: User) -> ContainerSpec:
         cpu_limit=cpu,
         pids_limit=settings.pids_limit,
         env={"SAAS_USERNAME": user.username},
+        log_max_size=settings.log_max_size,
+        log_max_files=settings.log_max_files,
+        nofile_limit=settings.nofile_limit,
     )
 
 
@@ -203,6 +207,8 @@ def _save_engine_state(row_id: int, info: ContainerInfo | None, error: str | Non
     """Step 3 (and every later sync): copy what the engine says into the row."""
     with session_scope() as session:
         row = session.get(Container, row_id)
+        if row is None:
+            raise NotFound("This user no longer exists.")
         if info is None:
             row.state = ContainerState.ERROR.value if error else ContainerState.MISSING.value
         else:
@@ -225,10 +231,14 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
                 info = _ensure_container(runtime, _spec(row, user))
         except DomainError as exc:
             _save_engine_state(row.id, None, error=str(exc))
-            activity.record("provision", actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+            activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
             raise
-        row = _save_engine_state(row.id, info)
-    activity.record("provision", actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
+        try:
+            row = _save_engine_state(row.id, info)
+        except NotFound:  # the account was deleted meanwhile (by another process): leave no orphan
+            runtime.remove(info.id)
+            raise
+    activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
     return _view(row, user)
 
 
@@ -279,6 +289,15 @@ def control(username: str, action: Action, *, actor: str, ip: str | None = None,
     return _view(row, user)
 
 
+def user_control(user: CurrentUser, action: Action, *, ip: str | None = None) -> ContainerView:
+    """A user acting on their own container: rate-limited per user; administrators have none."""
+    settings = get_settings()
+    throttle.hit(throttle.Limit(f"control:user:{user.id}", settings.container_action_limit, settings.container_action_window_seconds))
+    if user.is_admin and container_row_id(user.username) is None:
+        raise PermissionDenied("Administrators have no app container of their own.")
+    return control(user.username, action, actor=user.username, ip=ip)
+
+
 def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool:
     """Push the user's current limits to their existing container; False when there is none."""
     runtime = runtime or get_runtime()
@@ -293,11 +312,12 @@ def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool
 def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> None:
     """Remove `username`'s container and its row (the activity log keeps the history)."""
     runtime = runtime or get_runtime()
-    user, row = _user_and_row(username)
-    if row is None:
-        return
-    with panel_action(row.name):
-        runtime.remove(row.engine_id or row.name)
-    with session_scope() as session:
-        session.delete(session.get(Container, row.id))
-        activity.record("remove_container", actor=actor, target=username, ip=ip, session=session)
+    with _user_lock(username):  # the lock provision() holds: a delete never interleaves with a create
+        user, row = _user_and_row(username)
+        if row is None:
+            return
+        with panel_action(row.name):
+            runtime.remove(row.engine_id or row.name)
+        with session_scope() as session:
+            session.delete(session.get(Container, row.id))
+            activity.record(activity.Action.REMOVE_CONTAINER, actor=actor, target=username, ip=ip, session=session)

@@ -88,7 +88,9 @@ def contains_any(text: str, *columns) -> ColumnElement[bool]:
 
 
 def is_set(value) -> bool:
-    return value not in ANY
+    """Whether `value` filters at all; text with control characters filters nothing
+    (PostgreSQL refuses NUL in a query parameter)."""
+    return value not in ANY and (not isinstance(value, str) or value.isprintable())
 
 
 def fetch_page(session: Session, statement, count_statement, page: int, size: int) -> tuple[list, int, int]:

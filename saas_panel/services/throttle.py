@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import delete, func, select
 
 from saas_panel.db import session_scope
@@ -41,20 +42,41 @@ def _retry_after(session, limit: Limit, now: datetime) -> int:
     return max(1, math.ceil((freeing + timedelta(seconds=limit.window_seconds) - now).total_seconds()))
 
 
+def _serialize(session, keys: list[str]) -> None:
+    """Make check-and-count atomic per key. SQLite's BEGIN IMMEDIATE already lets one writer in
+    at a time; on PostgreSQL, a transaction-scoped advisory lock per key (taken in sorted
+    order, so two attempts never wait on each other crosswise) does the same."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def hit(*limits: Limit, now: datetime | None = None) -> None:
     """Count one attempt under every limit, or raise Throttled (counting nothing) if any is spent.
 
-    Check and count share one write transaction, so parallel attempts cannot
-    all slip through on the same last free slot.
+    Check and count share one write transaction, serialized per key, so parallel
+    attempts cannot all slip through on the same last free slot.
     """
     now = now or utcnow()
     with session_scope() as session:
+        _serialize(session, [limit.key[:KEY_MAX_CHARS] for limit in limits])
         wait = max((_retry_after(session, limit, now) for limit in limits), default=0)
         if not wait:
             for limit in limits:
                 session.add(ThrottleHit(key=limit.key[:KEY_MAX_CHARS], created_at=now))
     if wait:
         raise Throttled(wait)
+
+
+def once(key: str, window_seconds: int) -> bool:
+    """True the first time in each window for `key`: bounds how often an unauthenticated client
+    can make the system write something (a refusal in the activity log)."""
+    try:
+        hit(Limit(key, 1, window_seconds))
+    except Throttled:
+        return False
+    return True
 
 
 def clear(key: str) -> None:

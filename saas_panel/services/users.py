@@ -15,9 +15,9 @@ from sqlmodel import Session, func, select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from saas_panel.errors import AuthenticationError, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from saas_panel.models import Container, ContainerState, Role, User
-from saas_panel.services import activity, provisioning
+from saas_panel.services import activity, auth, provisioning
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
 from saas_panel.services.security import generate_password, hash_password
@@ -52,8 +52,8 @@ def ensure_admin(password: str | None = None) -> AdminBootstrap:
     password = password or get_settings().admin_password
     generated = None if password else generate_password()
     with session_scope() as session:
-        create_user(session, ADMIN_USERNAME, ADMIN_EMAIL, password or generated, role=Role.ADMIN)
-        activity.record("create_admin", actor=activity.SYSTEM_ACTOR, target=ADMIN_USERNAME, session=session)
+        create_user(session, ADMIN_USERNAME, ADMIN_EMAIL, password or generated, role=Role.ADMIN, allow_reserved=True)
+        activity.record(activity.Action.CREATE_ADMIN, actor=activity.SYSTEM_ACTOR, target=ADMIN_USERNAME, session=session)
     return AdminBootstrap(created=True, generated_password=generated)
 
 
@@ -62,13 +62,13 @@ def set_admin_password(password: str) -> None:
     with session_scope() as session:
         user = session.exec(select(User).where(User.username == ADMIN_USERNAME)).first()
         if user is None:
-            create_user(session, ADMIN_USERNAME, ADMIN_EMAIL, password, role=Role.ADMIN)
+            create_user(session, ADMIN_USERNAME, ADMIN_EMAIL, password, role=Role.ADMIN, allow_reserved=True)
         else:
             user.password_hash = hash_password(check_password(password), get_settings().bcrypt_rounds)
             user.role = Role.ADMIN.value
             user.is_active = True
             revoke_user_sessions(session, user.id)
-        activity.record("create_admin", actor=activity.SYSTEM_ACTOR, target=ADMIN_USERNAME, session=session)
+        activity.record(activity.Action.CREATE_ADMIN, actor=activity.SYSTEM_ACTOR, target=ADMIN_USERNAME, session=session)
 
 
 def count_users() -> tuple[int, int]:
@@ -204,7 +204,7 @@ def admin_create_user(
     generated = None if password else generate_password()
     with session_scope() as session:
         user = create_user(session, username, email, password or generated, role=Role(role))
-        activity.record("create_user", actor=admin.username, target=user.username, ip=ip, details=f"role {role}", session=session)
+        activity.record(activity.Action.CREATE_USER, actor=admin.username, target=user.username, ip=ip, details=f"role {role}", session=session)
     return NewUser(username=user.username, password=generated)
 
 
@@ -226,7 +226,7 @@ def set_active(admin: CurrentUser, user_id: int, active: bool, ip: str | None = 
         user.is_active = bool(active)
         username = user.username
         state = _container_state(session, user.id)
-        activity.record("enable_user" if active else "disable_user", actor=admin.username, target=username, ip=ip, session=session)
+        activity.record(activity.Action.ENABLE_USER if active else activity.Action.DISABLE_USER, actor=admin.username, target=username, ip=ip, session=session)
     if active or state not in (ContainerState.RUNNING.value, ContainerState.PROVISIONING.value):
         return None
     try:
@@ -248,7 +248,7 @@ def set_role(admin: CurrentUser, user_id: int, role: str, ip: str | None = None)
             _not_self(admin, user, "demote")
             _keep_an_admin(session, user, "demote")
         user.role = role  # every handler reads the role from the database, so this applies at once
-        activity.record("promote_user" if role == Role.ADMIN.value else "demote_user", actor=admin.username, target=user.username, ip=ip, session=session)
+        activity.record(activity.Action.PROMOTE_USER if role == Role.ADMIN.value else activity.Action.DEMOTE_USER, actor=admin.username, target=user.username, ip=ip, session=session)
 
 
 def reset_password(admin: CurrentUser, user_id: int, ip: str | None = None) -> str:
@@ -260,7 +260,7 @@ def reset_password(admin: CurrentUser, user_id: int, ip: str | None = None) -> s
         _not_self(admin, user, "reset the password of")  # it would end this very session
         user.password_hash = password_hash
         revoke_user_sessions(session, user.id)
-        activity.record("reset_password", actor=admin.username, target=user.username, ip=ip, session=session)
+        activity.record(activity.Action.RESET_PASSWORD, actor=admin.username, target=user.username, ip=ip, session=session)
     return password
 
 
@@ -284,7 +284,7 @@ def set_limits(admin: CurrentUser, user_id: int, mem_limit_mb, cpu_limit, ip: st
         user = _target(session, user_id)
         user.mem_limit_mb, user.cpu_limit = mem, cpu
         username = user.username
-        activity.record("set_limits", actor=admin.username, target=username, ip=ip, details=f"memory {mem or 'default'} MB, cpu {cpu or 'default'}", session=session)
+        activity.record(activity.Action.SET_LIMITS, actor=admin.username, target=username, ip=ip, details=f"memory {mem or 'default'} MB, cpu {cpu or 'default'}", session=session)
     try:
         applied = provisioning.apply_limits(username)
     except DomainError as exc:
@@ -303,6 +303,21 @@ def admin_delete_user(admin: CurrentUser, user_id: int, ip: str | None = None) -
     return username
 
 
+def delete_own_account(token: str | None, password: str, ip: str | None = None) -> None:
+    """A user deleting their own account: the current password is asked again, and the last
+    active administrator cannot delete itself."""
+    user = auth.resolve_session(token)
+    if user is None:
+        raise AuthenticationError("Your session has ended; log in again.")
+    try:
+        auth.authenticate(user.username, password, ip)  # throttled like a login
+    except AuthenticationError:
+        raise AuthenticationError("The password is not right; your account was not deleted.") from None
+    with session_scope() as session:
+        _keep_an_admin(session, _target(session, user.id), "delete")
+    delete_account(user.username, actor=user.username, ip=ip)
+
+
 def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
     """Remove the user's container, then the user (sessions go with it; the audit trail stays)."""
     provisioning.deprovision(username, actor=actor, ip=ip)
@@ -311,8 +326,8 @@ def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
         if user is None:
             raise NotFound("This user no longer exists.")
         revoke_user_sessions(session, user.id)
+        activity.record(activity.Action.DELETE_USER, actor=actor, target=username, ip=ip, session=session)  # ids known while the row is there
         session.delete(user)
-        activity.record("delete_user", actor=actor, target=username, ip=ip, session=session)
 
 
 # --- the API's idempotent provisioning ----------------------------------------

@@ -11,10 +11,11 @@ import asyncio
 
 import reflex as rx
 
-from saas_panel.services import auth
+from saas_panel.services import auth, client_ip
 from saas_panel.services.auth import CurrentUser
 from saas_panel.errors import DomainError, PermissionDenied
 from saas_panel.state.background import provision_in_background
+from saas_panel.state.rooms import leave_room
 
 TOKEN_STORAGE_KEY = "saas_panel_session"
 
@@ -25,6 +26,7 @@ class AuthState(rx.State):
     role: str = ""
     form_error: str = ""
     busy: bool = False
+    signup_open: bool = True
 
     @rx.var
     def is_authenticated(self) -> bool:
@@ -37,7 +39,9 @@ class AuthState(rx.State):
     # --- helpers for every handler (underscore: not callable from the client) ---
 
     def _client_ip(self) -> str:
-        return self.router.session.client_ip or ""
+        """The socket peer, or X-Forwarded-For's client when the peer is a trusted proxy."""
+        forwarded = self.router.headers.raw_headers.get("x-forwarded-for", "")
+        return client_ip.resolve(self.router.session.client_ip, forwarded)
 
     async def _current_user(self) -> CurrentUser | None:
         user = await asyncio.to_thread(auth.resolve_session, self.session_token)
@@ -72,6 +76,7 @@ class AuthState(rx.State):
 
     async def redirect_if_signed_in(self):
         self.form_error = ""
+        self.signup_open = auth.signup_open()
         user = await self._current_user()
         if user is not None:
             return rx.redirect(home_for(user.role))
@@ -126,11 +131,29 @@ class AuthState(rx.State):
 
     @rx.event
     async def logout(self):
-        token, self.session_token = self.session_token, ""
-        self.username = ""
-        self.role = ""
+        token = self.session_token
+        refresh = await self._forget_user()
         await asyncio.to_thread(auth.logout, token, self._client_ip())
-        return rx.redirect("/login")
+        return [*refresh, rx.redirect("/login")]
+
+    async def _forget_user(self) -> list:
+        """Unlink this tab from its live rooms and put every per-user state back to its defaults,
+        so nothing of the previous user stays visible or keeps updating in this tab."""
+        refresh = []
+        for cls in _descendants(rx.State):
+            if issubclass(cls, rx.SharedState):
+                refresh += await leave_room(await self.get_state(cls))
+        for cls in _descendants(AuthState):
+            await self.get_state(cls)  # loaded, so that reset() below reaches it
+        self.reset()
+        return refresh
+
+
+def _descendants(cls: type[rx.State]) -> list[type[rx.State]]:
+    found = []
+    for sub in cls.get_substates():
+        found += [sub, *_descendants(sub)]
+    return found
 
 
 def home_for(role: str) -> str:

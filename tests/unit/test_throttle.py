@@ -73,7 +73,7 @@ def test_login_is_throttled_per_account_before_bcrypt(make_user, monkeypatch):
     assert len(checks) == 3  # the refused attempt never reached bcrypt
     with session_scope() as session:
         logged = session.exec(select(ActivityLog).where(ActivityLog.details == "throttled")).one()
-    assert (logged.action, logged.actor, logged.outcome) == ("login", "alice", "failure")
+    assert (logged.action, logged.actor, logged.target, logged.outcome) == ("login", "system", "alice", "failure")
 
 
 def test_login_is_throttled_per_ip_across_accounts(make_user, monkeypatch):

@@ -73,7 +73,7 @@ class ActivityState(TableState, AdminBase):
 
         def work(admin, ip):
             data = activity.export_csv(query)
-            activity.record("export_activity", actor=admin.username, ip=ip, details=f"{data.count(chr(10)) - 1} rows")
+            activity.record(activity.Action.EXPORT_ACTIVITY, actor=admin.username, ip=ip, details=f"{data.count(chr(10)) - 1} rows")
             return data
 
         async def done(data):

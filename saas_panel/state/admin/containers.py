@@ -9,10 +9,14 @@ import reflex as rx
 
 from saas_panel.errors import DomainError
 from saas_panel.services import containers
+from saas_panel.services.activity import Action
 from saas_panel.state.admin.base import AdminBase, denied
 from saas_panel.state.admin.table import TableState
 
 DONE = {"start": "started", "stop": "stopped", "restart": "restarted", "delete": "deleted"}
+# The log's action for each action a client may ask for (the client's word is never logged).
+ADMIN_ACTIONS = {"start": Action.START, "stop": Action.STOP, "restart": Action.RESTART, "delete": Action.REMOVE_CONTAINER}
+BULK_ACTIONS = {"start": Action.BULK_START, "stop": Action.BULK_STOP, "restart": Action.BULK_RESTART, "delete": Action.BULK_DELETE}
 LOG_TAIL = 100
 
 
@@ -95,7 +99,10 @@ class ContainersState(TableState, AdminBase):
             return rx.toast.success(f"{name} {DONE.get(action, action)}.")
 
         work = lambda admin, ip: containers.act(admin, container_id, action, ip)  # noqa: E731
-        async for update in self._perform(f"admin_{action}"[:64], f"{action}:{container_id}", work, done):
+        if action not in ADMIN_ACTIONS:
+            yield rx.toast.error("Unknown action.")
+            return
+        async for update in self._perform(ADMIN_ACTIONS[action], f"{action}:{container_id}", work, done):
             yield update
 
     @rx.event
@@ -108,7 +115,10 @@ class ContainersState(TableState, AdminBase):
 
         chosen = list(self.selected)
         work = lambda admin, ip: containers.bulk(admin, chosen, action, ip)  # noqa: E731
-        async for update in self._perform(f"bulk_{action}"[:64], "bulk", work, done):
+        if action not in BULK_ACTIONS:
+            yield rx.toast.error("Unknown action.")
+            return
+        async for update in self._perform(BULK_ACTIONS[action], "bulk", work, done):
             yield update
 
     # --- detail ---
