@@ -89,12 +89,23 @@ setup_engine() {
     fi
 }
 
+setup_firewall() {
+    # User containers must reach neither the host (panel, PostgreSQL, Redis) nor link-local or private addresses.
+    local networks=("${SAAS_PANEL_USER_NETWORK:-saas-panel-users}" saas-panel-test)
+    if is_root; then
+        bash deploy/firewall/user-firewall.sh "${networks[@]}" || warn "the user firewall could not be installed"
+    else
+        warn "user containers are not firewalled: run 'sudo bash deploy/firewall/user-firewall.sh ${networks[*]}'"
+    fi
+}
+
 main() {
     setup_python
     setup_bun
     setup_browser
     if setup_engine; then
         bash scripts/build_images.sh || warn "building the user image failed; see the messages above"
+        setup_firewall
     fi
     say "ready"
 }

@@ -20,22 +20,26 @@ def dialog_buttons(submit_label: str, submit_id: str, **submit_props) -> rx.Comp
     )
 
 
-def secret_dialog(title, description: str, secret, secret_id: str, on_done, done_id: str, max_width: str, **code_props) -> rx.Component:
-    """An alert dialog showing `secret` once, with a copy button; open while `secret` is not empty."""
+def secret_dialog(title, description: str, secret, secret_id: str, done_id: str, max_width: str, **code_props) -> rx.Component:
+    """An alert dialog showing `secret` (a ClientStateVar the server pushes to) once, with a copy button.
+
+    It is open while `secret` is not empty; Done empties it, and so does opening the page again.
+    """
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(*title),
             rx.alert_dialog.description(description, size="2"),
             rx.flex(
-                rx.code(secret, id=secret_id, **code_props),
-                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(secret), variant="soft", aria_label="Copy"),
+                rx.code(secret.value, id=secret_id, **code_props),
+                rx.icon_button(rx.icon("copy", size=16), on_click=rx.set_clipboard(secret.value), variant="soft", aria_label="Copy"),
                 spacing="2",
                 align="center",
                 margin_y="1rem",
                 wrap="wrap",
             ),
-            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=on_done, id=done_id)), justify="end"),
+            rx.flex(rx.alert_dialog.action(rx.button("Done", on_click=secret.set_value(""), id=done_id)), justify="end"),
             max_width=max_width,
         ),
-        open=secret != "",
+        open=secret.value != "",
+        on_mount=secret.set_value(""),
     )

@@ -30,6 +30,9 @@ class ContainerSpec:
     cpu_limit: float
     pids_limit: int
     env: dict[str, str] = field(default_factory=dict)
+    log_max_size: str = "10m"  # the engine keeps at most log_max_files files of this size
+    log_max_files: int = 3
+    nofile_limit: int = 1024  # open files per process, soft and hard
 
     @property
     def labels(self) -> dict[str, str]:

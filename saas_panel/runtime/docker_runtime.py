@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +14,8 @@ from typing import TypeVar
 
 import docker
 import requests
-from docker.errors import APIError, DockerException, NotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.types import LogConfig, Ulimit
 
 from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable
 from saas_panel.runtime.base import (
@@ -28,6 +31,7 @@ from saas_panel.runtime.base import (
 )
 from saas_panel.runtime.cgroups import CgroupReader
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 API_TIMEOUT_S = 30
 STATS_API_CONCURRENCY = 16
@@ -35,6 +39,15 @@ STATS_API_CONCURRENCY = 16
 STATE_EVENTS = ("start", "restart", "unpause", "pause", "die", "stop", "kill", "destroy")
 TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
 UNAVAILABLE = "The container engine is unavailable. Is Docker running?"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+
+
+def bridge_name(network: str) -> str:
+    """The host interface of a user network, fixed so that firewall rules can name it.
+
+    At most 15 characters (the kernel's limit); deploy/firewall/user-firewall.sh derives the same.
+    """
+    return "saas-" + hashlib.sha1(network.encode()).hexdigest()[:10]
 
 
 def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
@@ -44,6 +57,8 @@ def _translate_errors(method: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args, **kwargs):
         try:
             return method(*args, **kwargs)
+        except ImageNotFound as exc:
+            raise EngineError(f"The image is not on the engine: {exc.explanation or exc}") from exc
         except NotFound as exc:
             raise ContainerNotFound("This container no longer exists.") from exc
         except APIError as exc:
@@ -192,22 +207,48 @@ class DockerRuntime(ContainerRuntime):
 
     @_translate_errors
     def _ensure_network(self, name: str) -> None:
-        """A bridge network for user containers with inter-container traffic off."""
+        """A bridge network for user containers with inter-container traffic off,
+        on the host interface that deploy/firewall/user-firewall.sh isolates."""
         with self._network_lock:
             if name in self._networks_ready:
                 return
-            if not self.client.networks.list(names=[name]):
-                try:
-                    self.client.networks.create(
-                        name,
-                        driver="bridge",
-                        options={"com.docker.network.bridge.enable_icc": "false"},
-                        labels={MANAGED_LABEL: "true"},
-                    )
-                except APIError as exc:
-                    if exc.status_code != 409:
-                        raise
+            existing = next((n for n in self.client.networks.list(names=[name]) if n.name == name), None)
+            if existing is not None and not self._replace_unfirewalled(existing):
+                self._networks_ready.add(name)
+                return
+            try:
+                self.client.networks.create(
+                    name,
+                    driver="bridge",
+                    options={"com.docker.network.bridge.enable_icc": "false", BRIDGE_NAME_OPTION: bridge_name(name)},
+                    labels={MANAGED_LABEL: "true"},
+                )
+            except APIError as exc:
+                if exc.status_code != 409:
+                    raise
             self._networks_ready.add(name)
+
+    def _replace_unfirewalled(self, network) -> bool:
+        """Remove a user network made before it had a fixed bridge name; True when it is gone."""
+        reason = "it has containers"
+        try:
+            network.reload()  # the list endpoint leaves out the attached containers
+            if (network.attrs.get("Options") or {}).get(BRIDGE_NAME_OPTION) == bridge_name(network.name):
+                return False
+            if not network.attrs.get("Containers"):
+                network.remove()
+                return True
+        except NotFound:
+            return True  # another process replaced it first
+        except APIError as exc:  # a container joined meanwhile, or an engine API proxy forbids the removal
+            reason = f"the engine refused to remove it: {exc.explanation or exc}"
+        log.warning(
+            "Network %s has no fixed bridge name, so the user firewall does not cover it (%s). "
+            "Remove its containers and the network; the panel recreates both.",
+            network.name,
+            reason,
+        )
+        return False
 
     @_translate_errors
     def create(self, spec: ContainerSpec) -> ContainerInfo:
@@ -228,6 +269,11 @@ class DockerRuntime(ContainerRuntime):
             cap_drop=["ALL"],
             security_opt=["no-new-privileges:true"],
             pids_limit=spec.pids_limit,
+            ulimits=[Ulimit(name="nofile", soft=spec.nofile_limit, hard=spec.nofile_limit)],
+            log_config=LogConfig(
+                type=LogConfig.types.JSON,
+                config={"max-size": spec.log_max_size, "max-file": str(spec.log_max_files)},
+            ),
             mem_limit=memory,
             memswap_limit=memory,
             nano_cpus=int(spec.cpu_limit * 1e9),

@@ -97,12 +97,18 @@ def _signup_limits(ip: str | None) -> list[throttle.Limit]:
 
 
 def record_refusal(
-    action: activity.Action, ip: str | None, details: str, target: str | None = None, outcome: Outcome = Outcome.FAILURE
+    action: activity.Action,
+    ip: str | None,
+    reason: str,
+    *,
+    details: str | None = None,
+    target: str | None = None,
+    outcome: Outcome = Outcome.FAILURE,
 ) -> None:
     """Log an unauthenticated attempt that was refused, as the system, at most once a minute per
-    client and kind: a client without an account cannot grow the log at will."""
-    if throttle.once(f"log:{action.value}:{client_ip.throttle_key(ip)}:{details[:40]}", REFUSAL_LOG_WINDOW_S):
-        activity.record(action, actor=activity.SYSTEM_ACTOR, target=target, ip=ip, outcome=outcome, details=details)
+    client, action and reason: a client without an account cannot grow the log at will."""
+    if throttle.once(f"log:{action.value}:{client_ip.throttle_key(ip)}:{reason}", REFUSAL_LOG_WINDOW_S):
+        activity.record(action, actor=activity.SYSTEM_ACTOR, target=target, ip=ip, outcome=outcome, details=details or reason)
 
 
 def signup_open() -> bool:
@@ -123,7 +129,7 @@ def register(username: str, email: str, password: str, ip: str | None = None) ->
             activity.record(activity.Action.SIGNUP, actor=user.username, target=user.username, ip=ip, session=session)
             return _as_current(user)
     except Conflict as exc:
-        record_refusal(activity.Action.SIGNUP, ip, str(exc))
+        record_refusal(activity.Action.SIGNUP, ip, "conflict", details=str(exc))
         raise
 
 
@@ -144,7 +150,7 @@ def authenticate(username: str, password: str, ip: str | None = None) -> Current
         # Failures against a real account are each logged (its owner's timeline shows them);
         # unknown names only as bounded refusals.
         if user is None:
-            record_refusal(activity.Action.LOGIN, ip, reason)
+            record_refusal(activity.Action.LOGIN, ip, reason, details=f"unknown user: {name}")
         else:
             activity.record(activity.Action.LOGIN, actor=activity.SYSTEM_ACTOR, target=user.username, ip=ip, outcome=Outcome.FAILURE, details=reason)
         raise AuthenticationError(INVALID_CREDENTIALS)

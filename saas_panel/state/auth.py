@@ -139,20 +139,22 @@ class AuthState(rx.State):
     async def _forget_user(self) -> list:
         """Unlink this tab from its live rooms and put every per-user state back to its defaults,
         so nothing of the previous user stays visible or keeps updating in this tab."""
+        from saas_panel.state.live import LIVE_ROOMS  # live.py builds on this module
+
         refresh = []
-        for cls in _descendants(rx.State):
-            if issubclass(cls, rx.SharedState):
-                refresh += await leave_room(await self.get_state(cls))
+        for room_cls in LIVE_ROOMS:
+            refresh += await leave_room(await self.get_state(room_cls))
         for cls in _descendants(AuthState):
             await self.get_state(cls)  # loaded, so that reset() below reaches it
         self.reset()
         return refresh
 
 
-def _descendants(cls: type[rx.State]) -> list[type[rx.State]]:
+def _descendants(cls: type) -> list[type]:
+    """The states below `cls` (a Reflex substate is a Python subclass of its parent; mixins are not states)."""
     found = []
-    for sub in cls.get_substates():
-        found += [sub, *_descendants(sub)]
+    for sub in cls.__subclasses__():
+        found += [*([] if sub._mixin else [sub]), *_descendants(sub)]
     return found
 
 

@@ -103,6 +103,9 @@ class ContainerLive(rx.SharedState):
 
 
 
+LIVE_ROOMS = (PlatformLive, ContainerLive)  # a tab leaves every one of them at logout
+
+
 class LivePublisher:
     """Writes collector results into the shared rooms."""
 

@@ -38,7 +38,7 @@ def test_wrong_password_shows_an_error(page):
 
 def test_signup_rule_errors_are_shown(page):
     sign_up(page, "Bad Name", email="bad-name@example.com")
-    expect(page.locator("#form-error")).to_contain_text("lowercase letters")
+    expect(page.locator("#form-error")).to_contain_text("letters a-z")
 
 
 def test_admin_login_reaches_admin(page):

@@ -6,15 +6,16 @@ import subprocess
 import time
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import log_out, sign_up
 
 POINT_SELECTOR = "#cpu-chart .recharts-area-curve"
 
 
-def _signed_up_with_running_container(page) -> str:
-    name = f"l{uuid.uuid4().hex[:10]}"
+def _signed_up_with_running_container(page, name: str | None = None) -> str:
+    name = name or f"l{uuid.uuid4().hex[:10]}"
     sign_up(page, name)
     page.wait_for_url("**/dashboard**")
     expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)
@@ -34,8 +35,13 @@ def test_chart_gains_points_without_reload(page):
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
 
 
-def test_container_stopped_outside_the_panel_shows_stopped(page, panel):
-    name = _signed_up_with_running_container(page)
+# Room tokens are derived from the name: '_' (which Reflex refuses in a link token) and the
+# longest names must work like any other.
+@pytest.mark.parametrize("shape", ["plain", "a_b", "32 characters"])
+def test_container_stopped_outside_the_panel_shows_stopped(page, panel, shape):
+    unique = uuid.uuid4().hex
+    name = {"plain": f"l{unique[:10]}", "a_b": f"a_{unique[:6]}", "32 characters": ("l_" + unique)[:32]}[shape]
+    name = _signed_up_with_running_container(page, name)
     container_name = page.locator("#container-name").inner_text()
     time.sleep(1.5)  # past the panel's own provisioning, so the stop counts as external
     started = time.monotonic()
@@ -43,3 +49,18 @@ def test_container_stopped_outside_the_panel_shows_stopped(page, panel):
     expect(page.locator("#container-status")).to_have_text("stopped", timeout=10_000)
     print(f"{name}: stop shown {time.monotonic() - started:.2f}s after docker stop began")
     expect(page.locator("#activity-timeline")).to_contain_text("system", timeout=10_000)
+
+
+def test_logout_leaves_nothing_of_the_previous_user_in_the_tab(page, panel):
+    first = _signed_up_with_running_container(page, f"a_{uuid.uuid4().hex[:8]}")
+    first_container = page.locator("#container-name").inner_text()
+    log_out(page)
+    second = _signed_up_with_running_container(page)  # same tab, no reload
+    expect(page.locator("#container-name")).not_to_have_text(first_container)
+    expect(page.locator("#activity-timeline")).to_contain_text(second)
+    time.sleep(1.5)  # past the panel's own provisioning, so the stop counts as external
+    subprocess.run(["docker", "stop", "-t", "1", first_container], check=True, capture_output=True)
+    page.wait_for_timeout(3000)  # several sweeps and the engine event for the first user's room
+    expect(page.locator("#container-status")).to_have_text("running")
+    assert first not in page.locator("#activity-timeline").inner_text()
+    assert first not in page.content()

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from saas_panel.db import session_scope
-from saas_panel.errors import EngineUnavailable
+from saas_panel.errors import DomainError, EngineUnavailable
 from saas_panel.models import ActivityLog, Container, User
 from saas_panel.runtime.base import OWNER_LABEL
 from saas_panel.runtime.docker_runtime import DockerRuntime
@@ -179,3 +179,30 @@ def test_engine_unavailable_is_a_clear_error_and_recorded(engine, make_user):
     # Once the engine is back, a retry succeeds with the same row.
     assert provisioning.provision("ivan").state == "running"
     assert len(_rows("ivan")) == 1
+
+
+def test_a_delete_racing_a_signup_leaves_no_orphan_container(engine, make_user, docker_client):
+    """Signup's background provisioning and an account deletion at the same moment: whichever
+    wins, no container outlives the account (deprovision takes provision's per-user lock)."""
+    names = [f"race{n}" for n in range(6)]
+    for name in names:
+        make_user(name)
+
+    def provision(name):
+        try:
+            provisioning.provision(name)
+        except DomainError:
+            pass  # the account went first: nothing to create
+
+    def delete(name):
+        time.sleep(0.02 * (names.index(name) % 3))  # land at different steps of the provisioning
+        users.delete_account(name, actor=name)
+
+    with ThreadPoolExecutor(max_workers=len(names) * 2) as pool:
+        futures = [pool.submit(provision, name) for name in names] + [pool.submit(delete, name) for name in names]
+        for future in futures:
+            future.result()
+    left = docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}", "name": engine})
+    assert [c.name for c in left] == []
+    with session_scope() as session:
+        assert session.exec(select(Container)).all() == [] and session.exec(select(User)).all() == []

@@ -81,6 +81,16 @@ def test_csv_neutralizes_formulas(log):
     assert activity.csv_safe("plain") == "plain" and activity.csv_safe(None) == ""
 
 
+@pytest.mark.parametrize("cell", ["  =cmd", "\t+1", "\n@x", "\r\n-2+3", " \u00a0\u3000=HYPERLINK(\"x\")", "\u2003@SUM(1)"])
+def test_csv_neutralizes_formulas_behind_whitespace(cell):
+    assert activity.csv_safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", [" hello", "\u00a0plain", "a=b", "e-mail", "", "   "])
+def test_csv_leaves_plain_text_alone(cell):
+    assert activity.csv_safe(cell) == cell
+
+
 def test_csv_is_streamed_in_chunks_and_capped(log, monkeypatch):
     monkeypatch.setattr(activity, "EXPORT_CHUNK_ROWS", 2)
     chunks = list(activity.iter_csv(ActivityQuery()))

@@ -9,6 +9,7 @@ from saas_panel.components.forms import dialog_buttons, form_field, secret_dialo
 from saas_panel.components.table import confirm_dialog, header, table, toolbar
 from saas_panel.services.api_tokens import EXPIRY_DAYS_RANGE
 from saas_panel.state.admin import TokensState as S
+from saas_panel.state.admin.tokens import NEW_TOKEN
 
 STATUS_COLORS = {"active": "green", "expired": "gray", "revoked": "red"}
 
@@ -79,9 +80,8 @@ def _token_dialog() -> rx.Component:
     return secret_dialog(
         ("Token ", S.new_token_name),
         "Copy it now: only its hash is stored, so it cannot be shown again.",
-        S.new_token,
+        NEW_TOKEN,
         "new-token-value",
-        S.close_token,
         "token-done",
         "32rem",
         size="2",

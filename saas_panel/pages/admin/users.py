@@ -10,6 +10,7 @@ from saas_panel.components.status import status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, toolbar
 from saas_panel.models import ContainerState
 from saas_panel.state.admin import UsersState as S
+from saas_panel.state.admin.users import ONE_TIME_PASSWORD
 
 ROLE_OPTIONS = [("all", "All roles"), ("admin", "Admins"), ("user", "Users")]
 STATUS_OPTIONS = [("all", "Any status"), ("active", "Active"), ("disabled", "Disabled")]
@@ -163,9 +164,8 @@ def _password_dialog() -> rx.Component:
     return secret_dialog(
         ("One-time password for ", S.one_time_password_user),
         "Give it to the user now: it is not stored and will not be shown again.",
-        S.one_time_password,
+        ONE_TIME_PASSWORD,
         "one-time-password",
-        S.close_password,
         "password-done",
         "26rem",
         size="4",

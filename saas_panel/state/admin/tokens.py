@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 import reflex as rx
+from reflex.experimental.client_state import ClientStateVar
 
 from saas_panel.services import api_tokens
 from saas_panel.state.admin.base import AdminBase, as_dicts, denied
 from saas_panel.state.admin.table import ScreenState
+
+# The raw token just created lives only in the browser's memory: a state var would be
+# written to the state store (disk or Redis) after the event. Its dialog is open while it is set.
+NEW_TOKEN = ClientStateVar.create("new_api_token", default="")
 
 
 class TokensState(ScreenState, AdminBase):
@@ -17,13 +22,11 @@ class TokensState(ScreenState, AdminBase):
     rows: list[dict] = []
     create_open: bool = False
     create_error: str = ""
-    # The raw token just created, shown once in a dialog and then forgotten.
-    new_token: str = ""
-    new_token_name: str = ""
+    new_token_name: str = ""  # the dialog's title; the token itself is in NEW_TOKEN
 
     def _clear(self) -> None:
         self.rows = []
-        self.new_token, self.new_token_name = "", ""
+        self.new_token_name = ""
 
     async def _refresh(self) -> None:
         self.rows = as_dicts(await self._run(api_tokens.list_tokens))
@@ -47,8 +50,9 @@ class TokensState(ScreenState, AdminBase):
 
         async def done(created):
             self.create_open = False
-            self.new_token, self.new_token_name = created.token, created.name
+            self.new_token_name = created.name
             await self._refresh()
+            return NEW_TOKEN.push(created.token)
 
         def failed(exc):
             self.create_error = str(exc)
@@ -56,12 +60,6 @@ class TokensState(ScreenState, AdminBase):
         self.create_error = ""
         async for update in self._perform("create_api_token", "create", work, done, failed):
             yield update
-
-    @rx.event
-    async def close_token(self):
-        self.new_token, self.new_token_name = "", ""
-        if await self._admin("view_api_tokens") is None:
-            return denied()
 
     @rx.event
     async def revoke(self, token_id: int):
