@@ -22,7 +22,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/opt/deps \
     PORT=8000 \
     REFLEX_ENV_MODE=prod \
-    REFLEX_DB_URL=sqlite:////data/saas_control_panel.db
+    REFLEX_DB_URL=sqlite:////data/saas_control_panel.db \
+    REFLEX_STATES_WORKDIR=/home/panel/states \
+    SAAS_PANEL_SECRET_FILE=/data/secret_key
+# The panel runs as its own unprivileged user: /app is root's (read-only to it), /data is its own.
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/panel panel \
+    && mkdir -p /data && chown panel:panel /data
 COPY --from=dependencies /opt/deps /opt/deps
 WORKDIR /app
 COPY rxconfig.py alembic.ini pyproject.toml ./
@@ -30,6 +35,9 @@ COPY alembic ./alembic
 COPY assets ./assets
 COPY saas_panel ./saas_panel
 COPY build/frontend ./.web/build/client
+# Reflex writes a marker in .web/backend at start: the one place under /app the panel may write.
+RUN mkdir .web/backend && chown panel:panel .web/backend
+USER panel
 VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=5 \

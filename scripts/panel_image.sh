@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Build the panel image with docker compose, choosing the base like scripts/build_images.sh:
-# BASE_IMAGE if set, else python:3.12-slim if present, else the local Debian-built base
-# (then offline, from the wheels in build/wheels).
+# Build the deployment's images with docker compose (the panel and its engine socket proxy;
+# with `--env-file deploy/scale.env`, PostgreSQL and Redis too), choosing the base like
+# scripts/build_images.sh: BASE_IMAGE if set, else python:3.12-slim if present, else the local
+# Debian-built base (then the panel installs offline, from the wheels in build/wheels).
+#
+#   bash scripts/panel_image.sh [compose options, e.g. --env-file deploy/scale.env]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,11 +23,11 @@ export OFFLINE=${OFFLINE:-0}
 if [ -z "${DOCKER_BUILDKIT:-}" ] && ! docker buildx version >/dev/null 2>&1; then
     export DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0
 fi
-echo "[panel-image] building ${SAAS_PANEL_IMAGE:-saas-panel/panel:latest} from $BASE_IMAGE (offline=$OFFLINE)"
+echo "[panel-image] building the images (panel: ${SAAS_PANEL_IMAGE:-saas-panel/panel:latest}) from $BASE_IMAGE (offline=$OFFLINE)"
 if command -v docker-compose >/dev/null 2>&1; then
-    docker-compose build panel
+    docker-compose "$@" build
 else
-    docker compose build panel
+    docker compose "$@" build
 fi
 # Earlier builds of the panel are left untagged by each rebuild: drop them.
 docker image prune -f --filter "label=org.opencontainers.image.title=saas-panel" >/dev/null

@@ -174,13 +174,18 @@ def _target(session: Session, user_id: int) -> User:
 
 
 def _keep_an_admin(session: Session, user: User, verb: str) -> None:
-    """Refuse a change that would leave no active admin."""
+    """Refuse a change that would leave no active admin.
+
+    The active admins' rows are locked in id order (FOR UPDATE on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already lets one writer in), so two admins removing each other at
+    the same moment are served one after the other, and the second is refused.
+    """
     if not user.is_admin:
         return
-    others = session.exec(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_active, User.id != user.id)
-    ).one()
-    if others == 0:
+    admins = session.exec(
+        select(User.id).where(User.role == Role.ADMIN.value, User.is_active).order_by(User.id).with_for_update()
+    ).all()
+    if not set(admins) - {user.id}:
         raise Conflict(f"You cannot {verb} the last administrator.")
 
 
@@ -303,6 +308,13 @@ def admin_delete_user(admin: CurrentUser, user_id: int, ip: str | None = None) -
     return username
 
 
+def _by_name(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound("This user no longer exists.")
+    return user
+
+
 def delete_own_account(token: str | None, password: str, ip: str | None = None) -> None:
     """A user deleting their own account: the current password is asked again, and the last
     active administrator cannot delete itself."""
@@ -313,18 +325,17 @@ def delete_own_account(token: str | None, password: str, ip: str | None = None) 
         auth.authenticate(user.username, password, ip)  # throttled like a login
     except AuthenticationError:
         raise AuthenticationError("The password is not right; your account was not deleted.") from None
-    with session_scope() as session:
-        _keep_an_admin(session, _target(session, user.id), "delete")
     delete_account(user.username, actor=user.username, ip=ip)
 
 
 def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
     """Remove the user's container, then the user (sessions go with it; the audit trail stays)."""
+    with session_scope() as session:
+        _keep_an_admin(session, _by_name(session, username), "delete")
     provisioning.deprovision(username, actor=actor, ip=ip)
     with session_scope() as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        if user is None:
-            raise NotFound("This user no longer exists.")
+        user = _by_name(session, username)
+        _keep_an_admin(session, user, "delete")  # again, in the deleting transaction: it may have changed
         revoke_user_sessions(session, user.id)
         activity.record(activity.Action.DELETE_USER, actor=actor, target=username, ip=ip, session=session)  # ids known while the row is there
         session.delete(user)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlmodel import select
 
@@ -54,3 +57,27 @@ def test_an_admin_never_disables_or_demotes_itself(admin, make_user):
         with pytest.raises((PermissionDenied, Conflict)):
             users.set_role(me, me.id, Role.USER.value)
         assert _user("admin").is_admin and _user("admin").is_active
+
+
+def test_two_admins_deleting_themselves_at_once_leave_one(admin, monkeypatch):
+    monkeypatch.setenv("SAAS_PANEL_BCRYPT_ROUNDS", "4")
+    first_admin, _ = admin
+    second = users.admin_create_user(first_admin, "second", "second@example.com", "second password", role="admin")
+    tokens = {"admin": ("admin password", auth.login("admin", "admin password")[1]),
+              second.username: ("second password", auth.login(second.username, "second password")[1])}
+    barrier = threading.Barrier(2)
+
+    def delete_self(name):
+        password, token = tokens[name]
+        barrier.wait()
+        try:
+            users.delete_own_account(token, password)
+            return "deleted"
+        except Conflict:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(delete_self, tokens))
+    assert outcomes == ["deleted", "refused"]
+    with session_scope() as session:
+        assert len(session.exec(select(User).where(User.role == Role.ADMIN.value, User.is_active)).all()) == 1
