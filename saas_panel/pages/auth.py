@@ -48,7 +48,7 @@ def login_page() -> rx.Component:
         ),
         on_submit=AuthState.login,
     )
-    footer = rx.text("No account yet? ", rx.link("Sign up", href="/signup"), size="2")
+    footer = rx.cond(AuthState.signup_open, rx.text("No account yet? ", rx.link("Sign up", href="/signup"), size="2"), rx.fragment())
     return _card("Log in", form, footer)
 
 

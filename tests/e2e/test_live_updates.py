@@ -52,9 +52,16 @@ def test_container_stopped_outside_the_panel_shows_stopped(page, panel, shape):
 
 
 def test_logout_leaves_nothing_of_the_previous_user_in_the_tab(page, panel):
+    frames: list[str] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda payload: frames.append(str(payload))))
     first = _signed_up_with_running_container(page, f"a_{uuid.uuid4().hex[:8]}")
     first_container = page.locator("#container-name").inner_text()
     log_out(page)
+    page.wait_for_timeout(1000)
+    frames.clear()
+    page.wait_for_timeout(3000)  # three sweeps: the first user's room is still published to
+    assert [frame for frame in frames if "cpu_percent" in frame] == [], "the logged-out tab still follows the room"
+
     second = _signed_up_with_running_container(page)  # same tab, no reload
     expect(page.locator("#container-name")).not_to_have_text(first_container)
     expect(page.locator("#activity-timeline")).to_contain_text(second)
