@@ -13,8 +13,7 @@ setup:
 
 run: setup
 	@$(PY) -m saas_panel bootstrap
-	@echo "saas-panel on http://localhost:$(PORT)"
-	@$(VENV)/bin/reflex run --env prod --single-port
+	@bash scripts/run.sh
 
 test:
 	@bash scripts/test.sh $(PYTEST_ARGS)

@@ -7,8 +7,9 @@ browser in front of a real panel:
         ...  # panel.base_url, panel.log_path, panel.container_prefix
 
 On entry: `python -m saas_panel bootstrap` on a new SQLite file in `workdir`,
-then reflex in its own process group, then wait until /ping and /login/
-answer 200. On exit (also on an exception or Ctrl-C): SIGTERM to the process
+then reflex in its own process group on an internal port, with the edge (Caddy,
+`python -m saas_panel caddyfile`) in front of it on the public port, then wait
+until /ping and /login/ answer 200 through the edge. On exit (also on an exception or Ctrl-C): SIGTERM to the process
 group (SIGKILL after a grace period), then every container whose name starts
 with the panel's per-run container prefix is force-removed.
 """
@@ -69,6 +70,7 @@ class PanelProcess:
     port: int
     env: dict[str, str]
     process: subprocess.Popen | None = field(default=None, repr=False)
+    edge: subprocess.Popen | None = field(default=None, repr=False)  # Caddy in front of the panel and the apps
 
     @property
     def db_url(self) -> str:
@@ -99,9 +101,10 @@ class PanelProcess:
 
     def stop(self) -> None:
         """Idempotent: end the process group, then remove the panel's containers."""
-        process, self.process = self.process, None
-        if process is not None:
-            _end_process_group(process)
+        for process in (self.edge, self.process):
+            if process is not None:
+                _end_process_group(process)
+        self.edge = self.process = None
         remove_containers(self.container_prefix)
 
 
@@ -163,12 +166,13 @@ def start_panel(
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     prefix = container_prefix or new_container_prefix()
-    port = free_port()
+    port = free_port()  # the edge's: the one address browsers use
     env = {
         **os.environ,
         "REFLEX_DB_URL": f"sqlite:///{workdir / 'panel.db'}",
         "SAAS_PANEL_ADMIN_PASSWORD": admin_password,
         "PORT": str(port),
+        "SAAS_PANEL_BACKEND_PORT": str(free_port()),
         "REFLEX_USE_SYSTEM_BUN": "1",
         "SAAS_PANEL_CONTAINER_PREFIX": prefix,
         **(env_overrides or {}),
@@ -181,7 +185,7 @@ def start_panel(
         raise PanelStartError(f"bootstrap failed ({bootstrap.returncode}):\n{bootstrap.stdout}{bootstrap.stderr}")
     log_path = workdir / "panel.log"
     panel = PanelProcess(
-        base_url=f"http://127.0.0.1:{port}",
+        base_url=f"http://localhost:{port}",  # the public URL: the app hand-off returns to this origin
         log_path=log_path,
         container_prefix=prefix,
         workdir=workdir,
@@ -189,11 +193,22 @@ def start_panel(
         env=env,
     )
     reflex = Path(sys.executable).parent / "reflex"
+    caddyfile = subprocess.run(
+        [sys.executable, "-m", "saas_panel", "caddyfile"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    (workdir / "Caddyfile").write_text(caddyfile)
     with log_path.open("w") as out:
         panel.process = subprocess.Popen(
             [str(reflex), "run", "--env", "prod", "--single-port"],
             cwd=PROJECT_ROOT,
             env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    with (workdir / "edge.log").open("w") as out:
+        panel.edge = subprocess.Popen(
+            ["caddy", "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

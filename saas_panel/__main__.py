@@ -1,4 +1,4 @@
-"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve`."""
+"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve | caddyfile`."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _serve(host: str) -> int:
         print("error: no built frontend in .web/build/client; run `make image-inputs` first", file=sys.stderr)
         return 1
     _bootstrap()
-    run_backend_prod(host, get_settings().port, LogLevel.WARNING, mount_frontend_compiled_app=True)
+    run_backend_prod(host, get_settings().backend_port, LogLevel.WARNING, mount_frontend_compiled_app=True)
     return 0
 
 
@@ -70,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("create-admin", help="create user 'admin' or set its password")
     serve = sub.add_parser("serve", help="bootstrap, then serve the prebuilt app (used by the Docker image)")
     serve.add_argument("--host", default="0.0.0.0")
+    sub.add_parser("caddyfile", help="print the edge's Caddyfile for the current settings")
     args = parser.parse_args(argv)
+    if args.command == "caddyfile":
+        from saas_panel.services.edge_config import caddyfile
+
+        print(caddyfile(), end="")
+        return 0
     try:
         if args.command == "migrate":
             migrations.upgrade()

@@ -41,6 +41,12 @@ def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _default_backend_port() -> int:
+    """Behind the edge the panel listens one port above the public one; without it, on it."""
+    port = _env_int("PORT", 8000)
+    return port + 1 if os.environ.get("SAAS_PANEL_EDGE", "caddy") != "none" else port
+
+
 def default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'saas_control_panel.db'}"
 
@@ -55,7 +61,7 @@ class Settings:
     session_max_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SESSION_MAX_SECONDS", 7 * 24 * 3600))
     # Container runtime
     user_image: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_USER_IMAGE", "saas-panel/user-dashboard:latest"))
-    bind_host: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_BIND_HOST", "127.0.0.1"))
+    bind_host: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_BIND_HOST", ""))  # "": no host port
     user_network: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_USER_NETWORK", "saas-panel-users"))
     default_mem_limit_mb: int = field(default_factory=lambda: _env_int("SAAS_PANEL_DEFAULT_MEM_MB", 128))
     default_cpu_limit: float = field(default_factory=lambda: _env_float("SAAS_PANEL_DEFAULT_CPUS", 0.5))
@@ -71,6 +77,14 @@ class Settings:
     metrics_interval: float = field(default_factory=lambda: _env_float("SAAS_PANEL_METRICS_INTERVAL", 5.0))
     metrics_raw_minutes: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_RAW_MINUTES", 120))
     metrics_rollup_days: int = field(default_factory=lambda: _env_int("SAAS_PANEL_METRICS_ROLLUP_DAYS", 7))
+    # The edge (Caddy) in front of the panel and of every user's app
+    edge: str = field(default_factory=lambda: _env_choice("SAAS_PANEL_EDGE", "caddy", ("caddy", "none")))
+    public_url: str = field(default_factory=lambda: (os.environ.get("SAAS_PANEL_PUBLIC_URL") or f"http://localhost:{_env_int('PORT', 8000)}").rstrip("/"))
+    apps_domain: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_APPS_DOMAIN") or "apps.localhost")
+    # Behind the edge only the edge talks to the panel: loopback unless told otherwise (compose).
+    backend_host: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_BACKEND_HOST") or ("0.0.0.0" if os.environ.get("SAAS_PANEL_EDGE") == "none" else "127.0.0.1"))
+    backend_port: int = field(default_factory=lambda: _env_int("SAAS_PANEL_BACKEND_PORT", _default_backend_port()))
+    app_cookie_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_APP_COOKIE_SECONDS", 3600))
     # Web security
     allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_origins(_env_int("PORT", 8000)))
     trusted_proxies: tuple = field(default_factory=lambda: _env_networks("SAAS_PANEL_TRUSTED_PROXIES"))
@@ -93,6 +107,7 @@ class Settings:
     container_action_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_CONTAINER_ACTION_WINDOW_SECONDS", 60))
     api_token_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_LIMIT", 600))
     api_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_WINDOW_SECONDS", 60))
+    idle_stop_minutes: float = field(default_factory=lambda: _env_float("SAAS_PANEL_IDLE_STOP_MINUTES", 60))  # 0: never
 
 
 def get_settings() -> Settings:

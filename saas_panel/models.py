@@ -41,6 +41,9 @@ class User(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     username: str = Field(sa_column=Column(String(32), unique=True, nullable=False, index=True))
+    # The DNS label of the user's app host (<label>.apps...): the username for accounts made since
+    # usernames are valid labels, a cleaned-up copy for older ones (migration 0004).
+    host_label: str = Field(sa_column=Column(String(63), unique=True, nullable=False, index=True))
     email: str = Field(sa_column=Column(String(254), unique=True, nullable=False, index=True))
     password_hash: str = Field(max_length=100)
     role: str = Field(default=Role.USER.value, max_length=16, index=True)
@@ -49,6 +52,7 @@ class User(SQLModel, table=True):
     cpu_limit: Optional[float] = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     last_login_at: Optional[datetime] = Field(default=None)
+    idle_exempt: bool = Field(default=False)  # the idle culler never stops this user's container
 
     @property
     def is_admin(self) -> bool:
@@ -84,6 +88,7 @@ class Container(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = Field(default=None)
+    last_activity_at: Optional[datetime] = Field(default=None, index=True)  # the last request through the edge
 
 
 class ActivityLog(SQLModel, table=True):

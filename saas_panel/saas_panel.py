@@ -7,10 +7,12 @@ from saas_panel.pages.admin import activity_page, containers_page, overview_page
 from saas_panel.pages.auth import login_page, signup_page
 from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
+from saas_panel.pages.open_app import open_app_page
 from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, TokensState, UsersState
 from saas_panel.state.auth import AuthState
-from saas_panel.state.background import housekeeping
+from saas_panel.state.background import housekeeping, idle_culling
 from saas_panel.state.dashboard import DashboardState
+from saas_panel.state.open_app import OpenAppState
 from saas_panel.state.live import ContainerLive, PlatformLive, run_collector
 
 app = rx.App(
@@ -19,10 +21,12 @@ app = rx.App(
 )
 app.register_lifespan_task(run_collector)
 app.register_lifespan_task(housekeeping)
+app.register_lifespan_task(idle_culling)
 
 app.add_page(index_page, route="/", title="saas-panel", on_load=AuthState.route_home)
 app.add_page(login_page, route="/login", title="Log in · saas-panel", on_load=AuthState.redirect_if_signed_in)
 app.add_page(signup_page, route="/signup", title="Sign up · saas-panel", on_load=AuthState.redirect_if_signed_in)
+app.add_page(open_app_page, route="/open", title="Opening your app · saas-panel", on_load=OpenAppState.open)
 app.add_page(
     dashboard_page,
     route="/dashboard",

@@ -99,10 +99,20 @@ setup_firewall() {
     fi
 }
 
+setup_edge() {
+    # The edge proxy in front of the panel and the users' apps (Debian's package). Its
+    # packaged service is not wanted: `make run` and the tests start their own Caddy.
+    if ! command -v caddy >/dev/null 2>&1; then
+        apt_install caddy:caddy || { warn "no Caddy: install it with 'sudo apt-get install caddy'"; return 1; }
+        if is_root && command -v systemctl >/dev/null 2>&1; then systemctl disable --now caddy >/dev/null 2>&1 || true; fi
+    fi
+}
+
 main() {
     setup_python
     setup_bun
     setup_browser
+    setup_edge || true
     if setup_engine; then
         bash scripts/build_images.sh || warn "building the user image failed; see the messages above"
         setup_firewall

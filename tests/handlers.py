@@ -52,6 +52,7 @@ def forged_args(victim_id: int, container_id: int, token_id: int) -> dict:
         "container_id": container_id,
         "token_id": token_id,
         "active": False,
+        "exempt": True,
         "role": "admin",
         "action": "delete",
         "value": "victim",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from saas_panel.api.edge import EdgeMiddleware
 from saas_panel.api.middleware import OriginGuardMiddleware, SecurityHeadersMiddleware
 from saas_panel.api.routes import activity, admin, containers, provision, users
 from saas_panel.errors import (
@@ -59,6 +60,7 @@ def create_api() -> FastAPI:
     for module in (provision, admin, users, containers, activity):
         api.include_router(module.router)
     api.add_exception_handler(DomainError, domain_error)
+    api.add_middleware(EdgeMiddleware)
     api.add_middleware(OriginGuardMiddleware)
     api.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so refusals get the headers too
     return api

@@ -7,20 +7,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from saas_panel.services.validation import EMAIL_MAX_CHARS
+from saas_panel.services.validation import EMAIL_MAX_CHARS, USERNAME_RE
 
-USERNAME_PATTERN = r"^[a-z0-9_-]{3,32}$"
+USERNAME_PATTERN = r"^[a-z0-9_-]{3,32}$"  # any existing account (older ones may hold '_')
 PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"  # no control characters
 DB_INT_MAX = 2**31 - 1  # ids and page numbers beyond this cannot exist (and would overflow SQL integers)
 
-Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
+Username = Annotated[str, StringConstraints(pattern=USERNAME_RE.pattern)]  # a new account: a valid host label
 SearchText = Annotated[str, StringConstraints(max_length=100, pattern=PLAIN_TEXT_PATTERN)]
 FilterText = Annotated[str, StringConstraints(max_length=128, pattern=PLAIN_TEXT_PATTERN)]
 ContainerStateName = Literal["provisioning", "running", "stopped", "error", "missing"]
 
 
 class ProvisionRequest(BaseModel):
-    username: Username = Field(description="3-32 of a-z, 0-9, '-' and '_'")
+    username: Username = Field(description="3-32 of a-z, 0-9 and '-', not starting or ending with '-'")
     email: Annotated[str, StringConstraints(min_length=3, max_length=EMAIL_MAX_CHARS, pattern=r"^[^@\s<>\"']{1,64}@[^@\s]+$")]
 
     model_config = {"extra": "forbid"}
@@ -50,8 +50,9 @@ class ProvisionOut(BaseModel):
 
 class PortOut(BaseModel):
     username: str
-    port: int | None
+    port: int | None  # a loopback host port, only when SAAS_PANEL_BIND_HOST publishes one
     state: str
+    app_url: str  # where the owner opens the app, through the edge
 
 
 class Stats(BaseModel):

@@ -56,7 +56,7 @@ def signup_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
             _field("Username", "username", auto_complete="username", auto_focus=True, max_length=32),
-            rx.text("3-32 characters: letters a-z, digits, '-' and '_'.", size="1", color_scheme="gray"),
+            rx.text("3-32 characters: letters a-z, digits and '-' (not first or last).", size="1", color_scheme="gray"),
             _field("Email", "email", "email", auto_complete="email"),
             _field("Password", "password", "password", auto_complete="new-password"),
             rx.text("At least 8 characters.", size="1", color_scheme="gray"),

@@ -52,6 +52,7 @@ class ContainerInfo:
     mem_limit_bytes: int | None = None
     cpu_limit: float | None = None
     pids_limit: int | None = None
+    address: str | None = None  # the container's IP on its engine network (what the edge dials)
 
     @property
     def running(self) -> bool:

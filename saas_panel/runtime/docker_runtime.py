@@ -89,6 +89,11 @@ def _published_port(port_map: dict | None) -> int | None:
     return None
 
 
+def _network_address(attrs: dict) -> str | None:
+    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    return next((n.get("IPAddress") for n in networks.values() if n.get("IPAddress")), None)
+
+
 def _from_inspect(attrs: dict) -> ContainerInfo:
     host_config = attrs.get("HostConfig") or {}
     nano_cpus = host_config.get("NanoCpus") or 0
@@ -99,6 +104,7 @@ def _from_inspect(attrs: dict) -> ContainerInfo:
         state=attrs["State"]["Status"],
         host_port=_published_port((attrs.get("NetworkSettings") or {}).get("Ports")),
         labels=(attrs.get("Config") or {}).get("Labels") or {},
+        address=_network_address(attrs),
         created_at=_parse_time(attrs.get("Created")),
         started_at=_parse_time(attrs["State"].get("StartedAt")) if attrs["State"].get("Running") else None,
         mem_limit_bytes=host_config.get("Memory") or None,
@@ -260,7 +266,8 @@ class DockerRuntime(ContainerRuntime):
             hostname=spec.name[:63],
             labels=spec.labels,
             environment=spec.env,
-            ports={f"{spec.app_port}/tcp": (spec.bind_host, None)},
+            # No host port unless asked for: the edge dials the container on its network.
+            ports={f"{spec.app_port}/tcp": (spec.bind_host, None)} if spec.bind_host else None,
             network=spec.network,
             user="65534:65534",
             init=True,

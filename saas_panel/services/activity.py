@@ -64,6 +64,9 @@ class Action(str, Enum):
     API_PATCH = "api_patch"
     API_DELETE = "api_delete"
     PURGE = "purge"
+    VISIT_APP = "visit_app"
+    IDLE_STOP = "idle_stop"
+    SET_IDLE_EXEMPT = "set_idle_exempt"
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:

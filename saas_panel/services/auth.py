@@ -62,11 +62,12 @@ def create_user(
     username = normalize_username(username, allow_reserved=allow_reserved)
     email = normalize_email(email)
     password_hash = hash_password(check_password(password), get_settings().bcrypt_rounds)
-    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+    taken = (User.username == username) | (User.host_label == username)
+    if session.exec(select(User.id).where(taken)).first() is not None:
         raise Conflict("This username is already taken.")
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("An account with this email already exists.")
-    user = User(username=username, email=email, password_hash=password_hash, role=role.value)
+    user = User(username=username, host_label=username, email=email, password_hash=password_hash, role=role.value)
     session.add(user)
     try:
         session.flush()

@@ -35,6 +35,7 @@ CONTAINER_SORTS = {
     "created_at": Container.created_at,
     "started_at": Container.started_at,
     "host_port": Container.host_port,
+    "last_activity_at": Container.last_activity_at,
 }
 
 
@@ -60,6 +61,7 @@ class ContainerRow:
     host_port: str
     created_at: str
     started_at: str
+    last_activity_at: str  # the last request through the edge
     error: str
 
 
@@ -98,6 +100,7 @@ def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
                 host_port=str(row.host_port or "—"),
                 created_at=_when(row.created_at),
                 started_at=_when(row.started_at),
+                last_activity_at=_when(row.last_activity_at),
                 error=row.error or "",
             )
             for row, owner in rows

@@ -115,8 +115,9 @@ def _redis_client():
     return redis.Redis.from_url(get_settings().redis_url, socket_timeout=5)
 
 
-def collector_lease(ttl_s: float) -> Lease:
-    return RedisLease(_redis_client(), ttl_s) if get_settings().redis_url else LocalLease()
+def collector_lease(ttl_s: float, key: str = LEASE_KEY) -> Lease:
+    """The lease of the one worker running a deployment-wide job (`key` names the job)."""
+    return RedisLease(_redis_client(), ttl_s, key) if get_settings().redis_url else LocalLease()
 
 
 def dashboard_watchers() -> Watchers:

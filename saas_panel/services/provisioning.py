@@ -49,10 +49,11 @@ class ContainerView:
     started_at: datetime | None
     error: str | None
     engine_available: bool = True
+    host_label: str = ""  # the app's host name label: <label>.<apps domain>
 
 
 def container_name(username: str) -> str:
-    """A DNS- and Docker-safe name; usernames are already [a-z0-9_-]{3,32}."""
+    """A Docker-safe name (usernames are [a-z0-9_-], older ones with '_')."""
     return f"{get_settings().container_prefix}{username}"
 
 
@@ -121,6 +122,7 @@ def _view(row: Container, user: User, engine_available: bool = True) -> Containe
         started_at=row.started_at,
         error=row.error,
         engine_available=engine_available,
+        host_label=user.host_label,
     )
 
 
@@ -268,8 +270,15 @@ def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerV
     return _view(_save_engine_state(row.id, info), user)
 
 
-def control(username: str, action: Action, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> ContainerView:
-    """Start, stop or restart `username`'s container. Ownership is the caller's check."""
+def control(
+    username: str, action: Action, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None,
+    logged_as: activity.Action | None = None, details: str | None = None,
+) -> ContainerView:
+    """Start, stop or restart `username`'s container. Ownership is the caller's check.
+
+    The activity row names `action`, or `logged_as` with `details` when the caller has a reason
+    of its own (the idle culler's stop).
+    """
     runtime = runtime or get_runtime()
     current = status(username, runtime)
     if current is None or current.state == ContainerState.MISSING.value:
@@ -281,11 +290,11 @@ def control(username: str, action: Action, *, actor: str, ip: str | None = None,
         with panel_action(current.name):
             info = operation(current.engine_id or current.name)
     except DomainError as exc:
-        activity.record(action, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+        activity.record(logged_as or action, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
         raise
     user, row = _user_and_row(username)
     row = _save_engine_state(row.id, info)
-    activity.record(action, actor=actor, target=username, ip=ip)
+    activity.record(logged_as or action, actor=actor, target=username, ip=ip, details=details)
     return _view(row, user)
 
 

@@ -106,6 +106,7 @@ class UserRow:
     container_state: str  # "none" without a container
     mem_limit_mb: int | None
     cpu_limit: float | None
+    idle_exempt: bool
 
 
 def _when(moment: datetime | None) -> str:
@@ -152,6 +153,7 @@ def _user_row(user: User, container_state: str | None) -> UserRow:
         container_state=container_state or NO_CONTAINER,
         mem_limit_mb=user.mem_limit_mb,
         cpu_limit=user.cpu_limit,
+        idle_exempt=user.idle_exempt,
     )
 
 
@@ -254,6 +256,15 @@ def set_role(admin: CurrentUser, user_id: int, role: str, ip: str | None = None)
             _keep_an_admin(session, user, "demote")
         user.role = role  # every handler reads the role from the database, so this applies at once
         activity.record(activity.Action.PROMOTE_USER if role == Role.ADMIN.value else activity.Action.DEMOTE_USER, actor=admin.username, target=user.username, ip=ip, session=session)
+
+
+def set_idle_exempt(admin: CurrentUser, user_id: int, exempt: bool, ip: str | None = None) -> None:
+    """Exempt an account from the idle stop (its container runs until stopped), or not."""
+    with session_scope() as session:
+        user = _target(session, user_id)
+        user.idle_exempt = bool(exempt)
+        details = "never stopped when idle" if exempt else "stopped when idle"
+        activity.record(activity.Action.SET_IDLE_EXEMPT, actor=admin.username, target=user.username, ip=ip, details=details, session=session)
 
 
 def reset_password(admin: CurrentUser, user_id: int, ip: str | None = None) -> str:

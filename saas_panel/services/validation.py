@@ -8,8 +8,10 @@ import unicodedata
 from saas_panel.errors import ValidationError
 from saas_panel.services.security import BCRYPT_MAX_BYTES
 
-USERNAME_RE = re.compile(r"^[a-z0-9_-]{3,32}$")
+# A username is also its owner's host label (RFC 1123): no '_', no '-' at either end.
+USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+PUNYCODE_PREFIX = "xn--"  # an IDN label: browsers show it as another, Unicode name
 PASSWORD_MIN_CHARS = 8
 EMAIL_MAX_CHARS = 254
 # Names the platform itself uses as an actor, a host label or a route: nobody may sign up as them.
@@ -41,8 +43,10 @@ def normalize_username(raw: str, *, allow_reserved: bool = False) -> str:
         raise ValidationError("username", "Username must be at most 32 characters.")
     if not USERNAME_RE.fullmatch(username):
         raise ValidationError(
-            "username", "Username may only contain letters a-z, digits, '-' and '_'."
+            "username", "Username may only contain letters a-z, digits and '-', and cannot start or end with '-'."
         )
+    if username.startswith(PUNYCODE_PREFIX):
+        raise ValidationError("username", f"Username cannot start with '{PUNYCODE_PREFIX}'.")
     if username in RESERVED_USERNAMES and not allow_reserved:
         raise ValidationError("username", f"The name '{username}' is reserved; choose another.")
     return username

@@ -12,6 +12,7 @@ import asyncio
 import reflex as rx
 
 from saas_panel.services import auth, client_ip
+from saas_panel.services.app_access import safe_next
 from saas_panel.services.auth import CurrentUser
 from saas_panel.errors import DomainError, PermissionDenied
 from saas_panel.state.background import provision_in_background
@@ -59,7 +60,12 @@ class AuthState(rx.State):
         self.username = user.username
         self.role = user.role
         self.form_error = ""
-        return rx.redirect(home_for(user.role))
+        return rx.redirect(self._next_page() or home_for(user.role))
+
+    def _next_page(self) -> str:
+        """Where the login page was asked to return to: a path of this panel, or nothing."""
+        wanted = self.router.url.query_parameters.get("next", "")
+        return wanted if wanted and safe_next(wanted) == wanted and wanted != "/" else ""
 
     # --- page guards (on_load) ---
 
@@ -79,7 +85,7 @@ class AuthState(rx.State):
         self.signup_open = auth.signup_open()
         user = await self._current_user()
         if user is not None:
-            return rx.redirect(home_for(user.role))
+            return rx.redirect(self._next_page() or home_for(user.role))
 
     async def route_home(self):
         user = await self._current_user()

@@ -9,7 +9,7 @@ from reflex_base.registry import RegistrationContext
 
 from saas_panel.config import get_settings
 from saas_panel.errors import DomainError
-from saas_panel.services import activity, auth, metrics, provisioning, throttle
+from saas_panel.services import activity, auth, idle, metrics, provisioning, throttle
 
 log = logging.getLogger(__name__)
 _in_flight: dict[str, asyncio.Task] = {}
@@ -65,3 +65,19 @@ async def housekeeping() -> None:
         except Exception:  # noqa: BLE001 - retried next round
             log.exception("housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
+
+
+async def idle_culling() -> None:
+    """Lifespan task of every worker: write the edge's activity seen here, and on the worker
+    holding the culler lease, stop the containers idle past SAAS_PANEL_IDLE_STOP_MINUTES."""
+    lease = idle.culler_lease()
+    try:
+        while True:
+            await asyncio.sleep(idle.check_interval_s())
+            try:
+                await asyncio.to_thread(idle.tick, lease)
+            except Exception:  # noqa: BLE001 - retried next round (a failed flush keeps its times)
+                log.exception("idle culling failed")
+    finally:
+        await asyncio.to_thread(idle.flush)  # a worker shutting down keeps what it saw
+        await asyncio.to_thread(lease.release)

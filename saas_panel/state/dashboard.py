@@ -10,7 +10,7 @@ import reflex as rx
 
 from saas_panel.errors import DomainError, EngineError, EngineUnavailable
 from saas_panel.models import ContainerState
-from saas_panel.services import auth, metrics, provisioning, users
+from saas_panel.services import app_access, auth, metrics, provisioning, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
 from saas_panel.state.background import provision_in_background, tab_connected
@@ -72,7 +72,7 @@ class DashboardState(AuthState):
         self.cpu_limit = f"{view.cpu_limit:g} CPU"
         self.error = ENGINE_TROUBLE if view.error else ""
         host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
-        self.app_url = f"http://{host}:{view.host_port}/" if running and view.host_port else ""
+        self.app_url = app_access.app_url(view.host_label, view.host_port if running else None, host)  # a visit wakes a stopped app
 
     async def _load_history_and_timeline(self, username: str) -> None:
         live = await self.get_state(ContainerLive)

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 
 def sign_up(page, username: str, password: str = "e2e user password", email: str | None = None) -> None:
-    page.goto("/signup")
-    page.fill("#username", username)
-    page.fill("#email", email or f"{username}@example.com")
-    page.fill("#password", password)
-    page.click("#signup-submit")
+    submit_when_ready(page, "/signup", {"username": username, "email": email or f"{username}@example.com", "password": password}, "#signup-submit")
 
 
 def log_in(page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
+    submit_when_ready(page, "/login", {"username": username, "password": password}, "#login-submit")
 
 
 def log_out(page) -> None:

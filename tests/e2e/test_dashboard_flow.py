@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.request
 import uuid
 
 from playwright.sync_api import expect
@@ -18,10 +17,12 @@ def test_signup_shows_a_running_container_whose_app_answers(page):
     page.wait_for_url("**/dashboard**")
     expect(page.locator("#container-status")).to_have_text("running", timeout=PROVISION_TIMEOUT_MS)
     href = page.locator("#open-app").get_attribute("href")
-    assert href and href.startswith("http://127.0.0.1:")
-    with urllib.request.urlopen(href, timeout=10) as response:
-        body = response.read().decode()
-    assert response.status == 200 and name in body
+    assert href and href.startswith(f"http://{name}.apps.localhost:")
+    page.goto(href)  # through the edge, with the panel's hand-off
+    page.wait_for_url(f"{href}**")
+    expect(page.locator("body")).to_contain_text(name)
+    page.goto("/dashboard")
+    expect(page.locator("#container-status")).to_have_text("running")
 
     page.click("#container-stop")
     expect(page.locator("#container-status")).to_have_text("stopped", timeout=20_000)

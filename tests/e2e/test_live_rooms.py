@@ -54,7 +54,7 @@ def _guesses(name: str) -> list[str]:
 
 
 def test_room_names_and_variations_receive_nothing(page, panel):
-    name = f"r_{uuid.uuid4().hex[:8]}"  # '_' in the name: the room must still work and stay private
+    name = f"r-{uuid.uuid4().hex[:8]}"  # '-' in the name: the room must still work and stay private
     sign_up(page, name)
     page.wait_for_url("**/dashboard**")
     expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)

@@ -35,12 +35,12 @@ def test_chart_gains_points_without_reload(page):
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
 
 
-# Room tokens are derived from the name: '_' (which Reflex refuses in a link token) and the
-# longest names must work like any other.
-@pytest.mark.parametrize("shape", ["plain", "a_b", "32 characters"])
+# Room tokens are derived from the name: '-' and the longest names must work like any other
+# ('_', which Reflex refuses in a link token, is left only in older accounts: see test_rooms).
+@pytest.mark.parametrize("shape", ["plain", "a-b", "32 characters"])
 def test_container_stopped_outside_the_panel_shows_stopped(page, panel, shape):
     unique = uuid.uuid4().hex
-    name = {"plain": f"l{unique[:10]}", "a_b": f"a_{unique[:6]}", "32 characters": ("l_" + unique)[:32]}[shape]
+    name = {"plain": f"l{unique[:10]}", "a-b": f"a-{unique[:6]}", "32 characters": ("l-" + unique)[:32]}[shape]
     name = _signed_up_with_running_container(page, name)
     container_name = page.locator("#container-name").inner_text()
     time.sleep(1.5)  # past the panel's own provisioning, so the stop counts as external
@@ -54,7 +54,7 @@ def test_container_stopped_outside_the_panel_shows_stopped(page, panel, shape):
 def test_logout_leaves_nothing_of_the_previous_user_in_the_tab(page, panel):
     frames: list[str] = []
     page.on("websocket", lambda socket: socket.on("framereceived", lambda payload: frames.append(str(payload))))
-    first = _signed_up_with_running_container(page, f"a_{uuid.uuid4().hex[:8]}")
+    first = _signed_up_with_running_container(page, f"a-{uuid.uuid4().hex[:8]}")
     first_container = page.locator("#container-name").inner_text()
     log_out(page)
     page.wait_for_timeout(1000)

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -163,14 +164,17 @@ def test_a_users_container_never_receives_a_panel_session(page):
     session_token = page.evaluate(f"localStorage.getItem('{TOKEN_STORAGE_KEY}')")
     assert session_token and len(session_token) >= 40
     app_url = page.locator("#open-app").get_attribute("href")
-    assert app_url.startswith("http://127.0.0.1:") and app_url.rstrip("/") != page.url.split("/dashboard")[0]
+    assert app_url.startswith(f"http://{name}.apps.localhost:")  # its own origin: no shared storage
 
-    response = page.goto(app_url.rstrip("/") + "/echo-headers")  # same browser, same host, other port
+    response = page.goto(app_url.rstrip("/") + "/echo-headers")  # same browser, through the edge's hand-off
+    page.wait_for_url(f"{app_url}echo-headers")
+    response = page.reload()
     assert response.status == 200
     received = {key.lower(): value for key, value in response.json().items()}
-    assert "cookie" not in received and "authorization" not in received
+    assert "authorization" not in received and "saas_app" not in received.get("cookie", "")
     assert session_token not in json.dumps(received)
-    assert page.context.cookies() == []  # the panel keeps no cookies that could leak across ports
+    # The only cookie is the app's own, host-only, HttpOnly one; the panel sets none.
+    assert [(c["name"], c["domain"], c["httpOnly"]) for c in page.context.cookies()] == [("saas_app", urlsplit(app_url).hostname, True)]
 
 
 def test_html_in_names_is_shown_as_text(page):

@@ -30,6 +30,8 @@ def engine(db, docker_client, monkeypatch):
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     monkeypatch.setenv("SAAS_PANEL_CONTAINER_PREFIX", prefix)
     monkeypatch.setenv("SAAS_PANEL_USER_NETWORK", TEST_NETWORK)
+    # These tests reach the apps on a loopback host port (the edge is tested end to end in e2e).
+    monkeypatch.setenv("SAAS_PANEL_BIND_HOST", "127.0.0.1")
     yield prefix
     for container in docker_client.containers.list(all=True, filters={"name": prefix, "label": MANAGED_LABEL}):
         container.remove(force=True)

@@ -1,5 +1,6 @@
 """Builds the user-dashboard image and runs it with the panel's hardened options."""
 
+import http.client
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import connect
 
 pytestmark = pytest.mark.engine
 
@@ -153,6 +155,31 @@ def test_echo_headers(running):
     status, body = _get(f"{base_url}/echo-headers", headers={"X-Saas-Test": "hello"})
     assert status == 200
     assert json.loads(body).get("X-Saas-Test") == "hello"
+
+
+def test_websocket_echo(running):
+    _, base_url = running
+    payload = os.urandom(70_000)  # 64-bit length frames
+    with connect(f"ws{base_url[4:]}/ws/echo", open_timeout=5, close_timeout=5) as ws:
+        ws.send("hello, container")
+        assert ws.recv(timeout=5) == "hello, container"
+        ws.send(payload)
+        assert ws.recv(timeout=5) == payload
+        assert ws.ping(b"marco").wait(5)
+        ws.close(4000, "bye")
+    assert ws.close_code == 4000
+
+
+def test_stream_is_chunked(running):
+    _, base_url = running
+    conn = http.client.HTTPConnection(base_url.removeprefix("http://"), timeout=5)
+    conn.request("GET", "/stream?n=3&delay_ms=0")
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == 200
+    assert resp.getheader("Transfer-Encoding") == "chunked"
+    assert body == b"chunk 1/3\nchunk 2/3\nchunk 3/3\n"
 
 
 def test_unknown_route_is_json_404(running):

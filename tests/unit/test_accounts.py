@@ -80,7 +80,7 @@ def test_database_enforces_unique_username(make_user):
     make_user("ivy")
     with pytest.raises(IntegrityError):
         with session_scope() as session:
-            session.add(User(username="ivy", email="ivy2@example.com", password_hash="x"))
+            session.add(User(username="ivy", host_label="ivy2", email="ivy2@example.com", password_hash="x"))
 
 
 def test_same_error_for_unknown_user_and_wrong_password(make_user):

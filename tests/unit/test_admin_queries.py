@@ -23,6 +23,7 @@ def people(db):
             [
                 {
                     "username": name,
+                    "host_label": name.replace("_", "-"),
                     "email": f"{name}@{'example.org' if name == 'erin' else 'example.com'}",
                     "password_hash": "x",
                     "role": "admin" if name == "frank" else "user",

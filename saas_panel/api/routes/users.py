@@ -10,7 +10,7 @@ from saas_panel.api.deps import Caller, token_caller, token_or_session_caller
 from saas_panel.api.paging import PageNumber, PerPage, page_out
 from saas_panel.api.schemas import USERNAME_PATTERN, PortOut, SearchText, UserOut, UserPage
 from saas_panel.errors import NotFound
-from saas_panel.services import provisioning, users
+from saas_panel.services import app_access, provisioning, users
 
 router = APIRouter(prefix="/api", tags=["users"])
 UsernamePath = Annotated[str, Path(pattern=USERNAME_PATTERN)]
@@ -54,4 +54,4 @@ def user_port(username: UsernamePath, caller: Caller = Depends(token_or_session_
         view = None
     if view is None:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
-    return PortOut(username=username, port=view.host_port, state=view.state)
+    return PortOut(username=username, port=view.host_port, state=view.state, app_url=app_access.app_url(view.host_label, view.host_port))

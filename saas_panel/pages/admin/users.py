@@ -64,6 +64,11 @@ def _actions(row: dict) -> rx.Component:
             S.reset_password(row["id"]),
             confirm_id="confirm-reset-" + name,
         ),
+        rx.cond(
+            row["idle_exempt"],
+            _icon_action("timer", "Stop when idle", "idle:" + uid, "idle-stop-" + name, on_click=S.set_idle_exempt(row["id"], False)),
+            _icon_action("timer-off", "Never stop when idle", "idle:" + uid, "idle-exempt-" + name, on_click=S.set_idle_exempt(row["id"], True)),
+        ),
         _icon_action("sliders-horizontal", "Edit limits", "limits:" + uid, "limits-" + name, on_click=S.open_limits(row["id"])),
         confirm_dialog(
             _icon_action("trash-2", "Delete", "delete:" + uid, "delete-" + name, color_scheme="red"),
@@ -93,7 +98,13 @@ def _row(row: dict) -> rx.Component:
         rx.table.row_header_cell(rx.text(row["username"], weight="medium")),
         rx.table.cell(row["email"]),
         rx.table.cell(rx.badge(row["role"], color_scheme=rx.cond(row["role"] == "admin", "iris", "gray"))),
-        rx.table.cell(rx.cond(row["is_active"], rx.badge("active", color_scheme="green"), rx.badge("disabled", color_scheme="red"))),
+        rx.table.cell(
+            rx.hstack(
+                rx.cond(row["is_active"], rx.badge("active", color_scheme="green"), rx.badge("disabled", color_scheme="red")),
+                rx.cond(row["idle_exempt"], rx.badge("never idle-stopped", color_scheme="amber", id="idle-exempt-badge-" + row["username"].to(str))),
+                spacing="1",
+            )
+        ),
         rx.table.cell(rx.cond(row["container_state"] == "none", rx.text("—", color_scheme="gray"), status_badge(row["container_state"]))),
         rx.table.cell(_limits_text(row)),
         rx.table.cell(row["created_at"], white_space="nowrap"),

@@ -124,6 +124,15 @@ class UsersState(TableState, AdminBase):
             yield update
 
     @rx.event
+    async def set_idle_exempt(self, user_id: int, exempt: bool):
+        def work(admin, ip):
+            users.set_idle_exempt(admin, user_id, bool(exempt), ip)
+            return rx.toast.success("Never stopped when idle." if exempt else "Stopped when idle again.")
+
+        async for update in self._change("set_idle_exempt", f"idle:{user_id}", work):
+            yield update
+
+    @rx.event
     async def reset_password(self, user_id: int):
         async def done(password):
             row = self._row(user_id)

@@ -1,0 +1,161 @@
+"""Each container's last request through the edge, and the culler that stops idle containers.
+
+The edge asks the panel to authorize every request to a user's app, so
+`note_activity` runs once per request: it only updates an in-memory buffer.
+Every worker writes its buffer to `containers.last_activity_at` with `flush`
+(a time only ever moves forward, so workers may flush in any order); the one
+worker holding the culler lease then stops the running containers nobody has
+used for SAAS_PANEL_IDLE_STOP_MINUTES. A container's idle time counts from
+its last request or its last start, whichever is later: one started again by
+its owner is not stopped for the requests it missed while it was stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, or_, update
+from sqlmodel import func, select
+
+from saas_panel.config import get_settings
+from saas_panel.db import session_scope
+from saas_panel.errors import DomainError
+from saas_panel.models import Container, ContainerState, User, utcnow
+from saas_panel.services import activity, coordination, provisioning
+
+log = logging.getLogger(__name__)
+
+LEASE_KEY = "saas-panel:idle-culler-lease"
+MAX_INTERVAL_S = 60.0
+
+_seen: dict[int | str, datetime] = {}  # container row id or username -> its latest request
+_seen_lock = threading.Lock()
+
+
+def note_activity(container_id_or_username: int | str, at: datetime | None = None) -> None:
+    """Remember a request to a user's app (no database work: `flush` writes it)."""
+    at = at or utcnow()
+    with _seen_lock:
+        previous = _seen.get(container_id_or_username)
+        if previous is None or at > previous:
+            _seen[container_id_or_username] = at
+
+
+def _merge(times: dict[int | str, datetime]) -> None:
+    for key, at in times.items():
+        note_activity(key, at)
+
+
+def _latest_by_row(session, times: dict[int | str, datetime]) -> dict[int, datetime]:
+    """The buffered times keyed by container row id (usernames without a container drop out)."""
+    names = [key for key in times if isinstance(key, str)]
+    row_of = dict(session.exec(select(User.username, Container.id).join(Container, Container.user_id == User.id).where(User.username.in_(names))).all()) if names else {}
+    latest: dict[int, datetime] = {}
+    for key, at in times.items():
+        row_id = row_of.get(key) if isinstance(key, str) else int(key)
+        if row_id is not None and (row_id not in latest or at > latest[row_id]):
+            latest[row_id] = at
+    return latest
+
+
+_containers = Container.__table__
+_seen_param = bindparam("seen", type_=_containers.c.last_activity_at.type)
+_MOVE_FORWARD = (
+    update(_containers)
+    .where(_containers.c.id == bindparam("row_id"), or_(_containers.c.last_activity_at.is_(None), _containers.c.last_activity_at < _seen_param))
+    .values(last_activity_at=_seen_param)
+)
+
+
+def flush() -> int:
+    """Write the buffered times in one transaction, never moving a stored time back; returns
+    how many containers were written. On failure the times go back into the buffer."""
+    with _seen_lock:
+        times = dict(_seen)
+        _seen.clear()
+    if not times:
+        return 0
+    try:
+        with session_scope() as session:
+            latest = _latest_by_row(session, times)
+            if latest:
+                session.connection().execute(_MOVE_FORWARD, [{"row_id": row_id, "seen": at} for row_id, at in latest.items()])
+    except BaseException:
+        _merge(times)
+        raise
+    return len(latest)
+
+
+@dataclass(frozen=True)
+class IdleContainer:
+    username: str
+    idle_since: datetime  # the later of its last request and its last start
+
+
+def timeout() -> timedelta | None:
+    minutes = get_settings().idle_stop_minutes
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def check_interval_s() -> float:
+    """How often to flush and cull: every minute, or twice per timeout when that is shorter."""
+    limit = timeout()
+    return min(MAX_INTERVAL_S, limit.total_seconds() / 2) if limit else MAX_INTERVAL_S
+
+
+def idle_containers(now: datetime | None = None) -> list[IdleContainer]:
+    """Running containers of users not exempt, with no request and no start within the timeout."""
+    limit = timeout()
+    if limit is None:
+        return []
+    cutoff = (now or utcnow()) - limit
+    started = func.coalesce(Container.started_at, Container.created_at)
+    with session_scope() as session:
+        rows = session.exec(
+            select(User.username, Container.last_activity_at, started)
+            .join(User, User.id == Container.user_id)
+            .where(
+                Container.state == ContainerState.RUNNING.value,
+                ~User.idle_exempt,
+                or_(Container.last_activity_at.is_(None), Container.last_activity_at < cutoff),
+                started < cutoff,
+            )
+            .order_by(User.username)
+        ).all()
+    return [IdleContainer(username, max(filter(None, (last, start)))) for username, last, start in rows]
+
+
+def _stop(username: str, reason: str) -> None:
+    # One row per idle stop: control logs it as the system's idle_stop, with the reason.
+    provisioning.control(username, "stop", actor=activity.SYSTEM_ACTOR, logged_as=activity.Action.IDLE_STOP, details=reason)
+
+
+def cull(now: datetime | None = None, stop: Callable[[str, str], None] | None = None) -> list[str]:
+    """Stop every idle container (see `idle_containers`) with `stop(username, reason)`;
+    returns the owners stopped."""
+    now, stop = now or utcnow(), stop or _stop
+    stopped = []
+    for idle in idle_containers(now):
+        seconds = int((now - idle.idle_since).total_seconds())
+        quiet = f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
+        try:
+            stop(idle.username, f"no request through the edge for {quiet}")
+        except DomainError as exc:  # logged by control; the others are still stopped
+            log.warning("idle stop of %s failed: %s", idle.username, exc)
+            continue
+        stopped.append(idle.username)
+    return stopped
+
+
+def culler_lease() -> coordination.Lease:
+    return coordination.collector_lease(ttl_s=3 * check_interval_s(), key=LEASE_KEY)
+
+
+def tick(lease: coordination.Lease, now: datetime | None = None, stop: Callable[[str, str], None] | None = None) -> list[str]:
+    """One round on one worker: flush what this worker saw; cull if it holds the lease."""
+    flush()
+    return cull(now, stop) if lease.acquire_or_renew() else []
