@@ -347,7 +347,7 @@ def _verify(host: str, uri: str, cookie_header: str, wants_page: bool, load_rout
 class Opening:
     """What the /open page does next: `ready` goes to `url`; `asleep` wakes the app first."""
 
-    status: str  # ready | asleep | login | unknown | denied | engine_down | no_container
+    status: str  # ready | asleep | login | unknown | denied | engine_down | missing | no_container
     owner: str = ""
     url: str | None = None
 
@@ -384,6 +384,8 @@ def opening(token: str | None, label: str, next_path: str = "/") -> Opening:
         return Opening("denied")
     if route.state == "engine_down":
         return Opening("engine_down", route.owner)
+    if route.state == "missing":
+        return Opening("missing", route.owner)
     if route.upstream is None or not _answers(route.upstream):
         return Opening("asleep" if route.container_id else "no_container", route.owner)
     forget_route(label)

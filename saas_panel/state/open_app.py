@@ -21,6 +21,7 @@ MESSAGES = {
     "denied": "This app belongs to another user.",
     "engine_down": "The container engine is unavailable; try again in a minute.",
     "no_container": "This account has no app container yet: open your dashboard to create it.",
+    "missing": "This app's container no longer exists: open your dashboard to create it again.",
 }
 
 

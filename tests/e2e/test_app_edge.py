@@ -18,12 +18,12 @@ from tests.e2e.helpers import log_in, log_out, sign_up
 PROVISION_TIMEOUT_MS = 60_000
 
 
-def _through_edge(url: str, cookies: list[dict] | None = None, accept: str = "*/*") -> tuple[int, dict, str]:
+def _through_edge(url: str, cookies: list[dict] | None = None, accept: str = "*/*", **headers: str) -> tuple[int, dict, str]:
     """A request to an app host as any client would send it (not a browser: no *.localhost lookup)."""
     parts = urlsplit(url)
     jar = "; ".join(f"{c['name']}={c['value']}" for c in cookies or [] if c["domain"].lstrip(".") == parts.hostname)
     connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
-    connection.request("GET", parts.path or "/", headers={"Host": parts.netloc, "Accept": accept, **({"Cookie": jar} if jar else {})})
+    connection.request("GET", parts.path or "/", headers={"Host": parts.netloc, "Accept": accept, **({"Cookie": jar} if jar else {}), **headers})
     response = connection.getresponse()
     result = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode(errors="replace")
     connection.close()
@@ -146,3 +146,12 @@ def test_an_unknown_app_host_is_a_404_from_the_edge(page, panel):
     port = panel.rsplit(":", 1)[1]
     status, _, body = _through_edge(f"http://nobody-{uuid.uuid4().hex[:6]}.apps.localhost:{port}/")
     assert status == 404 and "No such app" in body
+
+
+def test_clients_cannot_pick_the_upstream_or_call_the_edge_endpoints(page, panel, panel_process):
+    _, app_url = _owner_with_app(page)
+    backend = f"127.0.0.1:{panel_process.env['SAAS_PANEL_BACKEND_PORT']}"
+    status, _, body = _through_edge(app_url + "ping", **{"X-Saas-Upstream": backend})
+    assert status == 401 and "Log in" in body  # refused by the panel's verdict, never proxied to the forged upstream
+    for path in ("/_edge/verify", "/_edge/ask?domain=x", "/_edge/callback?ticket=x"):
+        assert _through_edge(panel + path)[0] == 404

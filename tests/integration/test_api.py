@@ -49,7 +49,9 @@ def test_port_for_owner_and_admin_and_the_same_404_for_everyone_else(api, make_u
     _, dave_session = auth.login("dave", "correct horse")
     anonymous = TestClient(create_api())
 
-    assert api.get("/api/user/carol/port").json() == {"username": "carol", "port": port, "state": "running"}
+    assert api.get("/api/user/carol/port").json() == {
+        "username": "carol", "port": port, "state": "running", "app_url": "http://carol.apps.localhost:8000/",
+    }
     as_carol = anonymous.get("/api/user/carol/port", headers={"Authorization": f"Bearer {carol_session}"})
     assert as_carol.status_code == 200 and as_carol.json()["port"] == port
 
