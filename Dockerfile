@@ -1,4 +1,5 @@
-# The panel in production mode: one port (8000), the prebuilt frontend served by the backend.
+# The panel in production mode: one port (SAAS_PANEL_BACKEND_PORT, by default PORT+1 behind the edge
+# of deploy/edge), the prebuilt frontend served by the backend.
 # Inputs prepared on the host by `make image-inputs` (build/): pinned requirements,
 # wheels for an offline install (OFFLINE=1), and the built frontend.
 ARG BASE_IMAGE=python:3.12-slim
@@ -39,7 +40,7 @@ COPY build/frontend ./.web/build/client
 RUN mkdir .web/backend && chown panel:panel .web/backend
 USER panel
 VOLUME /data
-EXPOSE 8000
+EXPOSE 8001
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=5 \
-    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ping' % os.environ.get('PORT', '8000'), timeout=2)"]
+    CMD ["python3", "-c", "import urllib.request; from saas_panel.config import get_settings; urllib.request.urlopen('http://127.0.0.1:%d/ping' % get_settings().backend_port, timeout=2)"]
 CMD ["python3", "-m", "saas_panel", "serve"]

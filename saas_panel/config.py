@@ -23,7 +23,8 @@ def _env_float(name: str, default: float) -> float:
 def _env_origins(port: int) -> tuple[str, ...]:
     raw = os.environ.get("SAAS_PANEL_ALLOWED_ORIGINS", "")
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    return origins or (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+    public = (os.environ.get("SAAS_PANEL_PUBLIC_URL") or "").rstrip("/")
+    return origins or tuple(dict.fromkeys(o for o in (public, f"http://localhost:{port}", f"http://127.0.0.1:{port}") if o))
 
 
 def _env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -3,7 +3,8 @@
 # reachable: Python wheels for every dependency (plus pip, for a base image
 # without it) and the built frontend. Output in build/; skipped when up to date.
 #
-#   PORT   the port the panel will be published on (default 8000)
+#   PORT                   the edge's port (default 8000)
+#   SAAS_PANEL_PUBLIC_URL  the panel's public address (default http://localhost:PORT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,10 +40,11 @@ wheels() {
 }
 
 frontend() {
-    # The browser connects back to the port the frontend was built for: PORT is part of the build.
-    local stamp="$OUT/frontend/.stamp-port${PORT:-8000}-$(find saas_panel rxconfig.py assets -type f -name '*' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-12)"
+    # The browser connects back to the public address the frontend was built for: part of the build.
+    local public=${SAAS_PANEL_PUBLIC_URL:-http://localhost:${PORT:-8000}}
+    local stamp="$OUT/frontend/.stamp-$( (echo "$public"; find saas_panel rxconfig.py assets -type f -name '*' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha1sum) | sha1sum | cut -c1-12)"
     if [ -f "$stamp" ]; then say "frontend up to date"; return 0; fi
-    say "building the frontend for port ${PORT:-8000}"
+    say "building the frontend for $public"
     # Exported from a copy, so the project's own .web (in use by `make run` or tests) is left alone.
     local work="$OUT/frontend-work" venv
     venv=$(cd "$VENV" && pwd)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the deployment's images with docker compose (the panel and its engine socket proxy;
+# Build the deployment's images with docker compose (the panel, its edge and engine socket proxy;
 # with `--env-file deploy/scale.env`, PostgreSQL and Redis too), choosing the base like
 # scripts/build_images.sh: BASE_IMAGE if set, else python:3.12-slim if present, else the local
 # Debian-built base (then the panel installs offline, from the wheels in build/wheels).
@@ -24,10 +24,11 @@ if [ -z "${DOCKER_BUILDKIT:-}" ] && ! docker buildx version >/dev/null 2>&1; the
     export DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0
 fi
 echo "[panel-image] building the images (panel: ${SAAS_PANEL_IMAGE:-saas-panel/panel:latest}) from $BASE_IMAGE (offline=$OFFLINE)"
-if command -v docker-compose >/dev/null 2>&1; then
-    docker-compose "$@" build
-else
-    docker compose "$@" build
-fi
+compose() {
+    if command -v docker-compose >/dev/null 2>&1; then docker-compose "$@"; else docker compose "$@"; fi
+}
+# The edge is built from the panel's image: the panel first.
+compose "$@" build panel
+compose "$@" build
 # Earlier builds of the panel are left untagged by each rebuild: drop them.
 docker image prune -f --filter "label=org.opencontainers.image.title=saas-panel" >/dev/null

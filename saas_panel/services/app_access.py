@@ -21,8 +21,6 @@ import hmac
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -361,16 +359,6 @@ def _session_of(token: str | None) -> tuple[int, Viewer] | None:
     return (session_id, Viewer(user.id, user.username, user.is_admin)) if session_id else None
 
 
-def _answers(upstream: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{upstream}/", timeout=1):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answered, even if not with 200
-    except OSError:
-        return False
-
-
 def opening(token: str | None, label: str, next_path: str = "/") -> Opening:
     """Where the panel session behind `token` may go for app `label`, now."""
     found = _session_of(token)
@@ -386,8 +374,8 @@ def opening(token: str | None, label: str, next_path: str = "/") -> Opening:
         return Opening("engine_down", route.owner)
     if route.state == "missing":
         return Opening("missing", route.owner)
-    if route.upstream is None or not _answers(route.upstream):
-        return Opening("asleep" if route.container_id else "no_container", route.owner)
+    if route.upstream is None:  # the panel may not reach the container network (compose): the edge
+        return Opening("asleep" if route.container_id else "no_container", route.owner)  # waits for the app
     forget_route(label)
     return Opening("ready", route.owner, callback_url(issue_ticket(session_id, viewer.user_id, label), next_path))
 

@@ -38,6 +38,9 @@ def _app_routes(settings: Settings) -> str:
 			header_up -{UPSTREAM_HEADER}
 			header_up Cookie "{APP_COOKIE_PATTERN}" "{EMPTY}"
 			flush_interval -1
+			# A container that has just started may not listen yet: keep dialing for a while.
+			lb_try_duration 15s
+			lb_try_interval 250ms
 		}}
 	}}
 """
