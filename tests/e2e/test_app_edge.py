@@ -155,3 +155,16 @@ def test_clients_cannot_pick_the_upstream_or_call_the_edge_endpoints(page, panel
     assert status == 401 and "Log in" in body  # refused by the panel's verdict, never proxied to the forged upstream
     for path in ("/_edge/verify", "/_edge/ask?domain=x", "/_edge/callback?ticket=x"):
         assert _through_edge(panel + path)[0] == 404
+
+
+def test_a_websocket_without_the_apps_cookie_is_refused(page, panel):
+    _, app_url = _owner_with_app(page)
+    parts = urlsplit(app_url)
+    for cookie in ("", "saas_app=1.1.x.9999999999.forged"):
+        connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+        connection.request("GET", "/ws/echo", headers={
+            "Host": parts.netloc, "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", **({"Cookie": cookie} if cookie else {}),
+        })
+        assert connection.getresponse().status == 401
+        connection.close()

@@ -133,3 +133,13 @@ def test_apps_that_do_not_run_wake_or_explain(alice, state, page, status):
 
 def test_an_unknown_host_is_a_404(alice):
     assert app_access.verify("nobody.apps.localhost:8000", "/", "", wants_page=True).status == 404
+
+
+def test_the_cached_path_answers_only_when_warm_and_like_the_full_check(alice):
+    user, token, _ = alice
+    cookie = _cookie_for(user, token)
+    app_access._routes.clear()
+    app_access._viewers.clear()
+    assert app_access.verify_cached(HOST, "/", cookie, wants_page=False) is None  # cold: the caller goes to a thread
+    full = app_access.verify(HOST, "/", cookie, wants_page=False)
+    assert app_access.verify_cached(HOST, "/", cookie, wants_page=False) == full and full.status == 200
