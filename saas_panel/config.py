@@ -109,6 +109,7 @@ class Settings:
     api_token_limit: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_LIMIT", 600))
     api_window_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_API_RATE_WINDOW_SECONDS", 60))
     idle_stop_minutes: float = field(default_factory=lambda: _env_float("SAAS_PANEL_IDLE_STOP_MINUTES", 60))  # 0: never
+    idle_check_seconds: float = field(default_factory=lambda: _env_float("SAAS_PANEL_IDLE_CHECK_SECONDS", 60))  # at most this apart
 
 
 def get_settings() -> Settings:

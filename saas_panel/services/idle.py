@@ -30,7 +30,6 @@ from saas_panel.services import activity, coordination, provisioning
 log = logging.getLogger(__name__)
 
 LEASE_KEY = "saas-panel:idle-culler-lease"
-MAX_INTERVAL_S = 60.0
 
 _seen: dict[int | str, datetime] = {}  # container row id or username -> its latest request
 _seen_lock = threading.Lock()
@@ -104,7 +103,8 @@ def timeout() -> timedelta | None:
 def check_interval_s() -> float:
     """How often to flush and cull: every minute, or twice per timeout when that is shorter."""
     limit = timeout()
-    return min(MAX_INTERVAL_S, limit.total_seconds() / 2) if limit else MAX_INTERVAL_S
+    longest = get_settings().idle_check_seconds
+    return min(longest, limit.total_seconds() / 2) if limit else longest
 
 
 def idle_containers(now: datetime | None = None) -> list[IdleContainer]:

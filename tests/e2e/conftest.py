@@ -30,7 +30,9 @@ def _panel_settings() -> dict[str, str]:
     """Fast sampling; every browser test signs up from 127.0.0.1, so the per-IP signup limit
     is raised (the throttle has tests of its own). In the second CI run: PostgreSQL, Redis and
     several workers."""
-    settings = {"SAAS_PANEL_METRICS_INTERVAL": "1", "SAAS_PANEL_SIGNUP_IP_LIMIT": "10000", "SAAS_PANEL_SIGNUP_GLOBAL_LIMIT": "10000"}
+    settings = {"SAAS_PANEL_METRICS_INTERVAL": "1", "SAAS_PANEL_SIGNUP_IP_LIMIT": "10000", "SAAS_PANEL_SIGNUP_GLOBAL_LIMIT": "10000",
+                # The culler checks every 2 s (its 60 min timeout is left alone: tests age their own app).
+                "SAAS_PANEL_IDLE_CHECK_SECONDS": "2"}
     postgres_url = os.environ.get("SAAS_PANEL_TEST_E2E_DB_URL")
     if postgres_url:
         settings.update(

@@ -23,7 +23,8 @@ def _through_edge(url: str, cookies: list[dict] | None = None, accept: str = "*/
     parts = urlsplit(url)
     jar = "; ".join(f"{c['name']}={c['value']}" for c in cookies or [] if c["domain"].lstrip(".") == parts.hostname)
     connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
-    connection.request("GET", parts.path or "/", headers={"Host": parts.netloc, "Accept": accept, **({"Cookie": jar} if jar else {}), **headers})
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection.request("GET", target, headers={"Host": parts.netloc, "Accept": accept, **({"Cookie": jar} if jar else {}), **headers})
     response = connection.getresponse()
     result = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode(errors="replace")
     connection.close()
@@ -168,3 +169,12 @@ def test_a_websocket_without_the_apps_cookie_is_refused(page, panel):
         })
         assert connection.getresponse().status == 401
         connection.close()
+
+
+def test_streamed_responses_pass_through_chunk_by_chunk(page, panel):
+    _, app_url = _owner_with_app(page)
+    page.goto(app_url)
+    page.wait_for_url(f"{app_url}**")
+    status, headers, body = _through_edge(app_url + "stream?n=3&delay_ms=50", page.context.cookies())
+    assert status == 200 and headers.get("transfer-encoding") == "chunked"
+    assert [line for line in body.splitlines() if line.startswith("chunk")] == ["chunk 1/3", "chunk 2/3", "chunk 3/3"]

@@ -46,11 +46,12 @@ def _listen(panel: str, tokens: list[str]) -> dict[str, list[str]]:
 
 def _guesses(name: str) -> list[str]:
     digest = hashlib.sha256(name.encode()).hexdigest()
-    return [
+    guesses = [
         "live-platform", "live-platform-", "LIVE-PLATFORM", "platform", "room", "roomplatform",
-        f"live-user-{name}", f"live-user-{name.replace('_', '-')}", f"user:{name}", f"user-{name}", name,
+        f"live-user-{name}", f"live-user-{name.replace('-', '_')}", f"user:{name}", f"user-{name}", name,
         f"room{digest}", f"room{hashlib.sha256(b'platform').hexdigest()}", "room" + "0" * 64,
     ]
+    return list(dict.fromkeys(guesses))  # one socket per token: Reflex hands a second one a new token
 
 
 def test_room_names_and_variations_receive_nothing(page, panel):

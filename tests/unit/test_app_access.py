@@ -143,3 +143,9 @@ def test_the_cached_path_answers_only_when_warm_and_like_the_full_check(alice):
     assert app_access.verify_cached(HOST, "/", cookie, wants_page=False) is None  # cold: the caller goes to a thread
     full = app_access.verify(HOST, "/", cookie, wants_page=False)
     assert app_access.verify_cached(HOST, "/", cookie, wants_page=False) == full and full.status == 200
+
+
+def test_certificates_are_asked_only_for_existing_apps(alice):
+    assert app_access.app_exists("alice.apps.localhost")
+    assert not app_access.app_exists("nobody.apps.localhost")
+    assert not app_access.app_exists("alice.evil.example")

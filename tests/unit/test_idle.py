@@ -114,7 +114,7 @@ def test_zero_minutes_never_culls(owners, monkeypatch):
     monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "0")
     owners("idle", started=ago(10_000), last=ago(10_000))
     assert idle.cull(NOW, stop=lambda name, reason: pytest.fail(f"{name} stopped")) == []
-    assert idle.check_interval_s() == idle.MAX_INTERVAL_S
+    assert idle.check_interval_s() == 60  # SAAS_PANEL_IDLE_CHECK_SECONDS
 
 
 def test_checks_run_at_least_twice_per_timeout(monkeypatch):
@@ -122,6 +122,8 @@ def test_checks_run_at_least_twice_per_timeout(monkeypatch):
     assert idle.check_interval_s() == 30
     monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "60")
     assert idle.check_interval_s() == 60
+    monkeypatch.setenv("SAAS_PANEL_IDLE_CHECK_SECONDS", "2")
+    assert idle.check_interval_s() == 2
 
 
 class Lease:
