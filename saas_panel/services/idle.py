@@ -23,7 +23,6 @@ from sqlmodel import func, select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.errors import DomainError
 from saas_panel.models import Container, ContainerState, User, utcnow
 from saas_panel.services import activity, coordination, provisioning
 
@@ -144,7 +143,7 @@ def cull(now: datetime | None = None, stop: Callable[[str, str], None] | None = 
         quiet = f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
         try:
             stop(idle.username, f"no request through the edge for {quiet}")
-        except DomainError as exc:  # logged by control; the others are still stopped
+        except Exception as exc:  # noqa: BLE001 - one app that cannot be stopped must not spare the others
             log.warning("idle stop of %s failed: %s", idle.username, exc)
             continue
         stopped.append(idle.username)
@@ -156,6 +155,11 @@ def culler_lease() -> coordination.Lease:
 
 
 def tick(lease: coordination.Lease, now: datetime | None = None, stop: Callable[[str, str], None] | None = None) -> list[str]:
-    """One round on one worker: flush what this worker saw; cull if it holds the lease."""
-    flush()
+    """One round on one worker: flush what this worker saw; cull if it holds the lease.
+
+    A failed flush keeps its times for the next round and does not hold up the cull."""
+    try:
+        flush()
+    except Exception:  # noqa: BLE001 - the database may be away for a moment
+        log.exception("flushing the edge's activity failed")
     return cull(now, stop) if lease.acquire_or_renew() else []
