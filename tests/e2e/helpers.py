@@ -11,6 +11,12 @@ def log_in(page, username: str, password: str) -> None:
     submit_when_ready(page, "/login", {"username": username, "password": password}, "#login-submit")
 
 
+def open_when_ready(page, path: str) -> None:
+    """Navigate and wait for the page's socket: a click before React attaches its handlers is lost."""
+    with page.expect_websocket():
+        page.goto(path)
+
+
 def log_out(page) -> None:
     page.click("#logout")
     page.wait_for_url("**/login**")
@@ -18,8 +24,7 @@ def log_out(page) -> None:
 
 def submit_when_ready(page, path: str, fields: dict, button: str) -> None:
     """Fill and send a form once the page's socket is up, so React (not a native GET) handles the submit."""
-    with page.expect_websocket():
-        page.goto(path)
+    open_when_ready(page, path)
     for field, value in fields.items():
         page.fill(f"#{field}", value)
     page.click(button)

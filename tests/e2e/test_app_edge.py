@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from saas_panel.services import activity
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.helpers import log_in, log_out, sign_up
+from tests.e2e.helpers import log_in, log_out, open_when_ready, sign_up
 
 PROVISION_TIMEOUT_MS = 60_000
 
@@ -94,7 +94,7 @@ def test_logout_ends_app_access_within_seconds(page, panel):
     page.wait_for_url(f"{app_url}**")
     cookies = page.context.cookies()
     assert _through_edge(app_url + "health", cookies)[0] == 200
-    page.goto(panel + "/dashboard")
+    open_when_ready(page, panel + "/dashboard")
     log_out(page)
     ended = time.monotonic()
     while _through_edge(app_url + "health", cookies)[0] == 200 and time.monotonic() - ended < 10:
