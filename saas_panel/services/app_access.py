@@ -171,9 +171,7 @@ def _load_viewer(session_id: int) -> Viewer | None:
     if row is None:
         return None
     user_session, user = row
-    idle = get_settings().session_idle_seconds
-    alive = user_session.expires_at > now and (now - user_session.last_seen_at).total_seconds() < idle and user.is_active
-    return Viewer(user.id, user.username, user.is_admin) if alive else None
+    return Viewer(user.id, user.username, user.is_admin) if auth.session_alive(user_session, user, now) else None
 
 
 @dataclass(frozen=True)

@@ -206,12 +206,17 @@ def change_password(token: str | None, current_password: str, new_password: str,
     return start_session(user, ip)
 
 
+def session_alive(user_session: UserSession, user: User, now) -> bool:
+    """Within its absolute and idle expiry, for an account still active."""
+    idle_limit = timedelta(seconds=get_settings().session_idle_seconds)
+    return user_session.expires_at > now and user_session.last_seen_at + idle_limit > now and user.is_active
+
+
 def resolve_session(token: str | None) -> CurrentUser | None:
     """The user behind a live session token, or None if it is unknown, expired, idle or disabled."""
     if not token:
         return None
     now = utcnow()
-    idle_limit = timedelta(seconds=get_settings().session_idle_seconds)
     with session_scope() as session:
         row = session.exec(
             select(UserSession, User)
@@ -221,7 +226,7 @@ def resolve_session(token: str | None) -> CurrentUser | None:
         if row is None:
             return None
         user_session, user = row
-        if user_session.expires_at <= now or user_session.last_seen_at + idle_limit <= now or not user.is_active:
+        if not session_alive(user_session, user, now):
             session.delete(user_session)
             return None
         if now - user_session.last_seen_at >= LAST_SEEN_WRITE_INTERVAL:
