@@ -62,9 +62,29 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, panel):
+def page(browser, panel, request):
     context = browser.new_context(base_url=panel, viewport={"width": 1200, "height": 800})
     context.set_default_timeout(20_000)
     page = context.new_page()
+    console = request.node.stash[BROWSER_CONSOLE] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("requestfailed", lambda failed: console.append(f"request failed: {failed.method} {failed.url} {failed.failure}"))
     yield page
     context.close()
+
+
+BROWSER_CONSOLE = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test carries what the panel, the edge and the page said (CI keeps no files)."""
+    report = yield
+    if report.failed:
+        panel = getattr(item, "funcargs", {}).get("panel_process")
+        if panel is not None:
+            report.sections.append(("panel log (tail)", panel.log_tail(6000)))
+            edge_log = panel.workdir / "edge.log"
+            report.sections.append(("edge log (tail)", edge_log.read_text(errors="replace")[-4000:] if edge_log.exists() else ""))
+        report.sections.append(("browser console", "\n".join(item.stash.get(BROWSER_CONSOLE, [])[-60:])))
+    return report

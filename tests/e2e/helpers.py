@@ -12,9 +12,16 @@ def log_in(page, username: str, password: str) -> None:
 
 
 def open_when_ready(page, path: str) -> None:
-    """Navigate and wait for the page's socket: a click before React attaches its handlers is lost."""
-    with page.expect_websocket():
-        page.goto(path)
+    """Navigate and wait for the page's socket: a click before React attaches its handlers is lost.
+    A page whose scripts never opened one is loaded once more (a slow machine can stall a script load)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        with page.expect_websocket(timeout=15_000):
+            page.goto(path)
+    except PlaywrightTimeout:
+        with page.expect_websocket(timeout=30_000):
+            page.reload()
 
 
 def log_out(page) -> None:

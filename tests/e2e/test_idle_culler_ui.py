@@ -24,6 +24,12 @@ def _age_app(username: str, by: timedelta) -> None:
         row.started_at = row.last_activity_at = utcnow() - by
 
 
+def _row_of(username: str) -> dict:
+    with session_scope() as session:
+        row = session.exec(select(Container).join(User, User.id == Container.user_id).where(User.username == username)).one()
+        return {"state": row.state, "started_at": row.started_at, "last_activity_at": row.last_activity_at, "now": utcnow()}
+
+
 def test_an_app_nobody_visits_is_stopped_and_the_owner_is_told(page, panel_process, monkeypatch):
     monkeypatch.setenv("REFLEX_DB_URL", panel_process.db_url)
     name = f"i{uuid.uuid4().hex[:10]}"
@@ -31,10 +37,11 @@ def test_an_app_nobody_visits_is_stopped_and_the_owner_is_told(page, panel_proce
     page.wait_for_url("**/dashboard**")
     expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)
     # The page's own status reads may still write the real start time back: age it until culled.
-    deadline = time.monotonic() + 45
+    deadline = time.monotonic() + 90
     while page.locator("#container-status").inner_text().strip() != "stopped" and time.monotonic() < deadline:
         _age_app(name, timedelta(minutes=61))
         page.wait_for_timeout(2000)
+    assert _row_of(name)["state"] == "stopped", f"not culled: {_row_of(name)}"
     expect(page.locator("#container-status")).to_have_text("stopped")
     page.reload()
     expect(page.locator("#activity-timeline")).to_contain_text("system idle stop")
