@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from saas_panel.api.app import create_api
+from saas_panel.api.app import create_api, outermost
 from saas_panel.pages.admin import activity_page, containers_page, overview_page, tokens_page, users_page
 from saas_panel.pages.auth import login_page, signup_page
 from saas_panel.pages.dashboard import dashboard_page
@@ -15,7 +15,15 @@ from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.open_app import OpenAppState
 from saas_panel.state.live import ContainerLive, PlatformLive, run_collector
 
-app = rx.App(
+
+class PanelApp(rx.App):
+    """The Reflex app inside the layers that must see every request first (see `outermost`)."""
+
+    def __call__(self):
+        return outermost(super().__call__())
+
+
+app = PanelApp(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
     api_transformer=create_api(),
 )

@@ -1,14 +1,17 @@
 """The FastAPI app: routers, error mapping and middleware. Reflex mounts itself inside it.
 
-Used as `rx.App(api_transformer=create_api())`, so the middleware here wraps
-every HTTP response of the backend (API, /ping, and the pages in single-port
-mode). OpenAPI is at /openapi.json, the interactive docs at /docs.
+Used as `rx.App(api_transformer=create_api())`; OpenAPI is at /openapi.json,
+the interactive docs at /docs. `outermost` wraps the whole backend, outside
+Reflex's own layers: the security headers then cover every HTTP response (API,
+/ping, the pages in single-port mode), and the edge's per-request question is
+answered before any routing.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from saas_panel.api.edge import EdgeMiddleware
 from saas_panel.api.middleware import OriginGuardMiddleware, SecurityHeadersMiddleware
@@ -60,7 +63,9 @@ def create_api() -> FastAPI:
     for module in (provision, admin, users, containers, activity):
         api.include_router(module.router)
     api.add_exception_handler(DomainError, domain_error)
-    api.add_middleware(EdgeMiddleware)
     api.add_middleware(OriginGuardMiddleware)
-    api.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so refusals get the headers too
     return api
+
+
+def outermost(backend: ASGIApp) -> ASGIApp:
+    return SecurityHeadersMiddleware(EdgeMiddleware(backend))

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from saas_panel.api.app import create_api
+from saas_panel.api.app import create_api, outermost
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog
 from saas_panel.services import activity, api_tokens, auth, users
@@ -20,7 +20,7 @@ def api(db, monkeypatch):
     users.ensure_admin("admin password")
     admin = auth.authenticate("admin", "admin password")
     tokens = {scope: api_tokens.create(admin, scope, scope, 30).token for scope in ("read", "admin")}
-    client = TestClient(create_api())
+    client = TestClient(outermost(create_api()))
     client.tokens = tokens
     return client
 
@@ -141,11 +141,11 @@ def test_security_headers_on_every_response(api):
 
 
 def test_hsts_only_over_tls_or_a_trusted_proxy(db, monkeypatch):
-    assert "max-age=31536000" in TestClient(create_api(), base_url="https://panel.test").get("/openapi.json").headers["strict-transport-security"]
-    spoofed = TestClient(create_api()).get("/openapi.json", headers={"X-Forwarded-Proto": "https"})
+    assert "max-age=31536000" in TestClient(outermost(create_api()), base_url="https://panel.test").get("/openapi.json").headers["strict-transport-security"]
+    spoofed = TestClient(outermost(create_api())).get("/openapi.json", headers={"X-Forwarded-Proto": "https"})
     assert "strict-transport-security" not in spoofed.headers
     monkeypatch.setenv("SAAS_PANEL_TRUST_PROXY", "1")
-    proxied = TestClient(create_api()).get("/openapi.json", headers={"X-Forwarded-Proto": "https"})
+    proxied = TestClient(outermost(create_api())).get("/openapi.json", headers={"X-Forwarded-Proto": "https"})
     assert "strict-transport-security" in proxied.headers
 
 
