@@ -61,6 +61,7 @@ class Settings:
     session_idle_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SESSION_IDLE_SECONDS", 8 * 3600))
     session_max_seconds: int = field(default_factory=lambda: _env_int("SAAS_PANEL_SESSION_MAX_SECONDS", 7 * 24 * 3600))
     # Container runtime
+    runtime: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_RUNTIME", "docker"))  # a name in saas_panel.runtime's registry
     user_image: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_USER_IMAGE", "saas-panel/user-dashboard:latest"))
     bind_host: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_BIND_HOST", ""))  # "": no host port
     user_network: str = field(default_factory=lambda: os.environ.get("SAAS_PANEL_USER_NETWORK", "saas-panel-users"))
