@@ -46,6 +46,7 @@ def seed(users: int = 10_000, activity_rows: int = 100_000, container_share: flo
     user_rows = [
         {
             "username": name,
+            "host_label": name,  # seed names are valid host labels already
             "email": f"{name}@example.com",
             "password_hash": password_hash,
             "role": "admin" if i % 1000 == 0 else "user",
