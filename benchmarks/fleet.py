@@ -46,7 +46,7 @@ class Fleet:
         from saas_panel.models import Container, ContainerState, User
 
         with session_scope() as session:
-            users = [User(username=name[-32:], email=f"{name}@bench.example.com", password_hash="x") for name in self.names]
+            users = [User(username=name[-32:], host_label=name[-32:], email=f"{name}@bench.example.com", password_hash="x") for name in self.names]
             session.add_all(users)
             session.flush()
             session.add_all(
