@@ -11,7 +11,7 @@ container row for each of them.
 2. Collector: WINDOW_S (60 s) of the real collector loop in this process:
    `Collector.sweep(store=True)` every INTERVAL_S (2 s, on a fixed schedule),
    plus a thread consuming the engine event stream (`runtime.events()`) and
-   applying each event with `Collector.apply_event`, as state/live.py's
+   applying each event with `Collector.apply_event`, as services/collector_loop.py's
    `_follow_events` does. Measured: this process's CPU (time.process_time:
    all threads) and dockerd + containerd CPU.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import threading
 import time
@@ -16,7 +17,12 @@ from saas_panel.models import ActivityLog, Metric
 from saas_panel.runtime import get_runtime
 from saas_panel.runtime.docker_runtime import DockerRuntime
 from saas_panel.services import provisioning
+from saas_panel.services.collector_loop import CollectorLoop
+from saas_panel.services.coordination import LocalLease, LocalWatchers
 from saas_panel.services.monitor import Collector
+from tests.integration.recording_publisher import RecordingPublisher, running, until
+
+SWEEP_ONCE_S = 3600.0  # only the loop's first sweep happens in a test: what follows comes from events
 
 
 @pytest.fixture
@@ -35,7 +41,7 @@ def test_sweep_samples_running_containers_and_stores_metrics(engine, make_user):
     [mine] = [c for c in snapshot.containers if c.owner == "alice"]
     assert 1_000_000 < mine.mem_bytes < 64 * 1024 * 1024
     assert mine.mem_limit_bytes == 128 * 1024 * 1024
-    assert mine.cpu_percent >= 0
+    assert 0 <= mine.cpu_percent <= 100  # percent of one core; the container may use half of one
     assert snapshot.by_state.get("running", 0) >= 1
     with session_scope() as session:
         assert len(session.exec(select(Metric)).all()) == 2
@@ -101,4 +107,100 @@ def test_engine_unreachable_then_back():
         Collector(dead).sweep(store=False)
     with pytest.raises(EngineUnavailable):
         iter(dead.events()).__next__()
-    assert Collector(get_runtime()).sweep(store=False).containers is not None
+    Collector(get_runtime()).sweep(store=False)  # the real engine answers: no EngineUnavailable
+
+
+def test_the_loop_publishes_sweeps_and_events_to_watching_users_only(engine, make_user):
+    make_user("erin")
+    make_user("frank")
+    erin, frank = provisioning.provision("erin"), provisioning.provision("frank")
+    watching = LocalWatchers()
+    watching.add("erin")
+    publisher = RecordingPublisher()
+    loop = CollectorLoop(Collector(get_runtime()), publisher, LocalLease(), watching, SWEEP_ONCE_S)
+
+    async def scenario() -> None:
+        async with running(loop):
+            await until(lambda: publisher.published("usage"), "the first sweep")
+            await asyncio.sleep(0.2)  # the event stream opens alongside the first sweep
+            for name in (frank.name, erin.name):
+                await asyncio.to_thread(subprocess.run, ["docker", "kill", name], check=True, capture_output=True)
+            await until(lambda: publisher.published("status"), "erin's stop")
+
+    asyncio.run(scenario())
+    [snapshot] = publisher.sweeps()
+    assert snapshot.by_state == {"running": 2}
+    [(username, swept, mine)] = publisher.published("usage")
+    assert (username, swept, mine.owner) == ("erin", snapshot, "erin")
+    assert publisher.published("status") == [("erin", "stopped")]
+    assert provisioning.status("frank").state == "stopped"  # applied, but nobody was watching
+
+
+class LeaseOfAnotherWorker:
+    """The collector lease, held by another worker until `hand_over`."""
+
+    holder = "this-worker"
+
+    def __init__(self) -> None:
+        self.ours = False
+        self.tries = 0
+        self.released = False
+
+    def acquire_or_renew(self) -> bool:
+        self.tries += 1
+        return self.ours
+
+    def release(self) -> None:
+        self.released = True
+
+    def hand_over(self) -> None:
+        self.ours = True
+
+
+def test_only_the_lease_holder_collects(engine):
+    lease = LeaseOfAnotherWorker()
+    publisher = RecordingPublisher()
+    loop = CollectorLoop(Collector(get_runtime()), publisher, lease, LocalWatchers(), interval=0.05)
+
+    async def scenario() -> None:
+        async with running(loop):
+            await until(lambda: lease.tries >= 3, "the loop to try the lease")
+            assert publisher.calls == []
+            lease.hand_over()
+            await until(publisher.sweeps, "a sweep by the new holder")
+
+    asyncio.run(scenario())
+    assert lease.released
+
+
+class PublisherFailingOnce(RecordingPublisher):
+    """Its first status update fails (as when Redis or the database is away for a moment)."""
+
+    failed = False
+
+    async def status(self, username, status) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("redis away")
+        await super().status(username, status)
+
+
+def test_an_event_that_could_not_be_published_does_not_end_the_stream(engine, make_user):
+    make_user("gina")
+    gina = provisioning.provision("gina")
+    watching = LocalWatchers()
+    watching.add("gina")
+    publisher = PublisherFailingOnce()
+    loop = CollectorLoop(Collector(get_runtime()), publisher, LocalLease(), watching, SWEEP_ONCE_S)
+
+    async def scenario() -> None:
+        async with running(loop):
+            await until(lambda: publisher.published("usage"), "the first sweep")
+            await asyncio.sleep(0.2)
+            await asyncio.to_thread(subprocess.run, ["docker", "kill", gina.name], check=True, capture_output=True)
+            await until(lambda: publisher.failed, "the failed update")
+            await asyncio.to_thread(subprocess.run, ["docker", "start", gina.name], check=True, capture_output=True)
+            await until(lambda: publisher.published("status"), "the next event")
+
+    asyncio.run(scenario())
+    assert publisher.published("status") == [("gina", "running")]

@@ -6,7 +6,9 @@ restores, so the real dockerd (and every other container) keeps running.
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,9 +18,15 @@ import pytest
 
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime.docker_runtime import DockerRuntime
+from saas_panel.services import provisioning
+from saas_panel.services.collector_loop import CollectorLoop
+from saas_panel.services.coordination import LocalLease, LocalWatchers
 from saas_panel.services.monitor import Collector
+from tests.integration.recording_publisher import RecordingPublisher, running, until
 
 ENGINE_SOCKET = "/var/run/docker.sock"
+# Sweeps far enough apart that a change published between two of them can only come from events.
+OUTAGE_SWEEP_S = 3.0
 
 
 class SocketRelay:
@@ -105,11 +113,11 @@ def test_collector_reports_the_outage_and_recovers(relay):
     while not runtime.ping() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert runtime.ping(), "the same runtime did not reconnect"
-    assert collector.sweep(store=False).containers is not None
+    collector.sweep(store=False)  # raises EngineUnavailable unless the same collector recovered
 
 
 def test_event_stream_ends_when_the_engine_goes_and_reopens(relay):
-    """The follower in state/live.py reconnects whenever its stream ends, with or without an error."""
+    """The collector loop's event follower reconnects whenever its stream ends, with or without an error."""
     runtime = _runtime(relay)
     stream = runtime.events()
 
@@ -127,4 +135,29 @@ def test_event_stream_ends_when_the_engine_goes_and_reopens(relay):
     reader.join(timeout=10)
     assert not reader.is_alive(), "the event stream did not notice the engine was gone"
     relay.start()
-    assert runtime.events() is not None  # a new stream opens once the engine is back
+    runtime.events().close()  # opening raises EngineUnavailable unless the engine answers again
+
+
+def test_the_loop_shows_the_outage_then_follows_events_again(relay, engine, make_user):
+    make_user("gina")
+    gina = provisioning.provision("gina")
+    watching = LocalWatchers()
+    watching.add("gina")
+    publisher = RecordingPublisher()
+    loop = CollectorLoop(Collector(_runtime(relay)), publisher, LocalLease(), watching, OUTAGE_SWEEP_S)
+
+    async def scenario() -> None:
+        async with running(loop):
+            await until(publisher.sweeps, "the first sweep")
+            relay.stop()
+            await until(lambda: None in publisher.sweeps(), "a sweep reporting the engine gone")
+            relay.start()
+            await until(lambda: publisher.sweeps()[-1] is not None, "a sweep after the engine is back")
+            sweeps_before_kill = len(publisher.sweeps())
+            await asyncio.to_thread(subprocess.run, ["docker", "kill", gina.name], check=True, capture_output=True)
+            await until(lambda: publisher.published("status"), "gina's stop")
+            assert len(publisher.sweeps()) == sweeps_before_kill, "the stop was seen by a sweep: events were not followed again"
+
+    asyncio.run(scenario())
+    assert ("gina", None, None) in publisher.published("usage")  # her dashboard was told the engine is gone
+    assert publisher.published("status") == [("gina", "stopped")]

@@ -1,0 +1,152 @@
+"""The collector's loop: when the one collector of a deployment works, and where its results go.
+
+Every backend worker runs the loop, but only the worker holding the collector
+lease works; the others try to take the lease every interval. The holder
+follows the engine's events (a container stopped anywhere shows within a
+second), sweeps every SAAS_PANEL_METRICS_INTERVAL (usage, reconciliation, the
+platform's series) and reopens the event stream whenever the engine comes
+back. Results go to a `Publisher`; this module knows nothing about pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from datetime import timedelta
+from typing import Protocol
+
+from saas_panel.config import get_settings
+from saas_panel.errors import EngineUnavailable
+from saas_panel.runtime import get_runtime
+from saas_panel.services import coordination, metrics
+from saas_panel.services.monitor import Collector, ContainerUsage, Snapshot
+
+log = logging.getLogger(__name__)
+
+PLATFORM_WINDOW = timedelta(hours=1)
+EVENT_RETRY_S = 1.0
+LEASE_MIN_TTL_S = 10.0
+
+
+class Publisher(Protocol):
+    """Shows the collector's results; `snapshot` None means the engine is unreachable."""
+
+    async def platform(self, snapshot: Snapshot | None, series: list[metrics.Point]) -> None:
+        """After every sweep: the deployment's numbers and its usage over PLATFORM_WINDOW."""
+
+    async def usage(self, username: str, snapshot: Snapshot | None, mine: ContainerUsage | None) -> None:
+        """After every sweep, for each watching user: their running container's usage, if any."""
+
+    async def status(self, username: str, status: str) -> None:
+        """A watching user's container changed state (an engine event, or a sweep saw it)."""
+
+
+@functools.cache
+def watchers() -> coordination.Watchers:
+    """Users with a dashboard open, the only ones sent per-user results (shared between workers when Redis is configured)."""
+    return coordination.dashboard_watchers()
+
+
+class CollectorLoop:
+    def __init__(
+        self,
+        collector: Collector,
+        publisher: Publisher,
+        lease: coordination.Lease,
+        watching: coordination.Watchers,
+        interval: float,
+    ):
+        self.collector = collector
+        self.publisher = publisher
+        self.lease = lease
+        self.watching = watching
+        self.interval = interval
+
+    @classmethod
+    def for_deployment(cls, publisher: Publisher) -> CollectorLoop:
+        interval = get_settings().metrics_interval
+        lease = coordination.collector_lease(ttl_s=max(LEASE_MIN_TTL_S, 3 * interval))
+        return cls(Collector(get_runtime()), publisher, lease, watchers(), interval)
+
+    async def run(self) -> None:
+        """Until cancelled: take or renew the lease, and while holding it follow events and sweep."""
+        events: asyncio.Task | None = None
+        try:
+            while True:
+                try:
+                    leader = await asyncio.to_thread(self.lease.acquire_or_renew)
+                except Exception:  # noqa: BLE001 - Redis down: nobody can hold the lease
+                    log.exception("collector lease unavailable")
+                    leader = False
+                if leader and events is None:
+                    log.info("collector lease taken by %s", self.lease.holder)
+                    events = asyncio.create_task(self._follow_events())
+                elif not leader and events is not None:
+                    events.cancel()
+                    events = None
+                if leader:
+                    await self._sweep_and_publish()
+                await asyncio.sleep(self.interval)
+        finally:
+            if events is not None:
+                events.cancel()
+            await asyncio.to_thread(self.lease.release)
+
+    async def _follow_events(self) -> None:
+        """Apply engine events as they come, reconnecting after outages."""
+        loop = asyncio.get_running_loop()
+        while True:
+            queue: asyncio.Queue = asyncio.Queue()
+            try:
+                stream = await asyncio.to_thread(self.collector.runtime.events)
+            except EngineUnavailable:
+                await asyncio.sleep(EVENT_RETRY_S)
+                continue
+
+            def pump() -> None:
+                try:
+                    for event in stream:
+                        loop.call_soon_threadsafe(queue.put_nowait, event)
+                except EngineUnavailable:
+                    pass
+                finally:
+                    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+            reader = loop.run_in_executor(None, pump)
+            try:
+                while (event := await queue.get()) is not None:
+                    await self._apply_and_publish(event)
+            finally:
+                stream.close()
+                await reader
+            await asyncio.sleep(EVENT_RETRY_S)
+
+    async def _apply_and_publish(self, event) -> None:
+        try:
+            changed = await asyncio.to_thread(self.collector.apply_event, event)
+            if changed is not None and changed[0] in await asyncio.to_thread(self.watching.current):
+                await self.publisher.status(*changed)
+        except Exception:  # noqa: BLE001 - one event the database or Redis could not take must not end the stream
+            log.exception("applying engine event %s failed", getattr(event, "action", event))
+
+    async def _sweep_and_publish(self) -> None:
+        try:
+            snapshot = await asyncio.to_thread(self.collector.sweep)
+            series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
+        except EngineUnavailable:
+            snapshot, series = None, []
+        except Exception:  # noqa: BLE001 - the collector must survive anything one sweep hits
+            log.exception("collector sweep failed")
+            snapshot, series = None, []
+        try:
+            await self.publisher.platform(snapshot, series)
+            watching = await asyncio.to_thread(self.watching.current)
+            usage = {c.owner: c for c in snapshot.containers} if snapshot else {}
+            for username in watching:
+                await self.publisher.usage(username, snapshot, usage.get(username))
+            for owner, status in snapshot.changed if snapshot else []:
+                if owner in watching:
+                    await self.publisher.status(owner, status)
+        except Exception:  # noqa: BLE001
+            log.exception("publishing live data failed")
