@@ -1,41 +1,34 @@
 #!/usr/bin/env bash
 # Prepare what the panel image needs but cannot fetch itself where no registry is
-# reachable: Python wheels for every dependency (plus pip, for a base image
-# without it) and the built frontend. Output in build/; skipped when up to date.
+# reachable: Python wheels for every dependency in requirements.lock (plus pip, for a
+# base image without it) and the built frontend. Output in build/; skipped when up to date.
 #
 #   PORT                   the edge's port (default 8000)
 #   SAAS_PANEL_PUBLIC_URL  the panel's public address (default http://localhost:PORT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=${VENV:-.venv}
-OUT=build
-say() { printf '[image-inputs] %s\n' "$*"; }
+LOG_TAG=image-inputs
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-pip_quietly() {
-    local log
-    log=$(mktemp)
-    if ! "$VENV/bin/pip" "$@" --disable-pip-version-check >"$log" 2>&1; then
-        grep -v '^WARNING: Location' "$log" >&2
-        rm -f "$log"
-        return 1
-    fi
-    rm -f "$log"
-}
+OUT=build
+LOCK=requirements.lock
 
 wheels() {
-    local stamp="$OUT/wheels/.stamp-$(sha1sum pyproject.toml | cut -c1-12)-$("$VENV/bin/python" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
+    local stamp
+    stamp="$OUT/wheels/.stamp-$(sha1sum "$LOCK" | cut -c1-12)-$("$VENV/bin/python" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
     if [ -f "$stamp" ]; then say "wheels up to date"; return 0; fi
     rm -rf "$OUT/wheels" && mkdir -p "$OUT/wheels"
-    say "building wheels for every dependency"
-    pip_quietly wheel --wheel-dir "$OUT/wheels" .
+    say "building wheels for every dependency in $LOCK"
+    quietly "$VENV/bin/pip" wheel --disable-pip-version-check --wheel-dir "$OUT/wheels" -r "$LOCK"
     # pip itself (a Debian-built base has none), and what Debian's Python 3.11.2 needs beyond
     # the host's newer 3.11 (redis asks for async-timeout below 3.11.3).
-    pip_quietly download --no-deps --dest "$OUT/wheels" pip async-timeout
-    rm -rf "$OUT"/wheels/saas_panel-*.whl "$OUT"/lib "$OUT"/bdist.*
-    # Pin exactly what was built, so online builds install the same versions.
-    ls "$OUT/wheels" | grep '\.whl$' | grep -v '^pip-' |
-        sed -E 's/^([^-]+)-([^-]+)-.*$/\1==\2/' | tr '_' '-' | sort -u > "$OUT/requirements.txt"
+    # shellcheck disable=SC2046  # no word, or one: the locked async-timeout
+    quietly "$VENV/bin/pip" download --disable-pip-version-check --no-deps --dest "$OUT/wheels" pip \
+        $(grep -oE '^async-timeout==[^ ;]+' "$LOCK" || true)
+    # The same pins without their hashes, which wheels built here from source would not match.
+    sed -e '/^ *#/d' -e '/^ *--hash/d' -e 's/ *\\$//' "$LOCK" > "$OUT/requirements.txt"
     touch "$stamp"
 }
 

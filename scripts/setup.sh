@@ -1,56 +1,37 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by `make run`, `make test` and `make bench`:
-# system packages, the Python venv, bun for Reflex, the Docker engine and the
-# user image. Anything that cannot be set up is reported with the fix, and
-# the rest carries on (the panel then shows "container engine unavailable").
+# system packages, the Python venv (from requirements.lock), bun for Reflex, the
+# Docker engine and the user image. Anything that cannot be set up is reported with
+# the fix, and the rest carries on (the panel then shows "container engine unavailable").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=${VENV:-.venv}
+LOG_TAG=setup
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
 PYTHON=${PYTHON:-python3}
 WITH_BROWSER=${WITH_BROWSER:-0}   # 1: also install Chromium for the browser tests
-
-say()  { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
-warn() { printf '\033[1;33m[setup] %s\033[0m\n' "$*" >&2; }
-
-is_root() { [ "$(id -u)" = 0 ]; }
-
-apt_install() {
-    # Install the Debian packages among "$@" whose command is missing.
-    local missing=()
-    for pair in "$@"; do
-        local cmd=${pair%%:*} pkg=${pair#*:}
-        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if is_root && command -v apt-get >/dev/null 2>&1; then
-        say "installing ${missing[*]}"
-        if [ ! -f /tmp/.saas-panel-apt-updated ]; then
-            apt-get update -qq && touch /tmp/.saas-panel-apt-updated
-        fi
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    else
-        warn "missing: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]}"
-        return 1
-    fi
-}
 
 setup_python() {
     if [ ! -x "$VENV/bin/python" ]; then
         say "creating virtualenv $VENV"
         "$PYTHON" -m venv "$VENV"
     fi
-    local stamp="$VENV/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)"
-    if [ ! -f "$stamp" ]; then
-        say "installing Python dependencies"
-        "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test]'
-        touch "$stamp"
-    fi
+    local stamp
+    stamp="$VENV/.installed-$(cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)"
+    [ -f "$stamp" ] && return 0
+    say "installing the Python dependencies pinned in requirements.lock"
+    quietly "$VENV/bin/pip" install --disable-pip-version-check -r requirements.lock
+    quietly "$VENV/bin/pip" install --disable-pip-version-check --no-deps -e .
+    quietly "$VENV/bin/pip" check ||
+        die "requirements.lock does not cover pyproject.toml: run 'bash scripts/lock.sh' (README, Dependencies)"
+    touch "$stamp"
 }
 
 setup_bun() {
     # Reflex downloads bun from a host that may be unreachable; npm's package works everywhere.
-    command -v node >/dev/null 2>&1 || apt_install node:nodejs npm:npm || true
+    command -v node >/dev/null 2>&1 || apt_install_commands node:nodejs npm:npm || true
     if ! command -v bun >/dev/null 2>&1; then
         say "installing bun with npm"
         npm install -g bun >/dev/null 2>&1 || warn "could not install bun: run 'npm install -g bun'"
@@ -59,20 +40,18 @@ setup_bun() {
 
 setup_browser() {
     [ "$WITH_BROWSER" = 1 ] || return 0
-    apt_install chromium:chromium || warn "browser tests need Chromium at /usr/bin/chromium"
+    apt_install_commands chromium:chromium || warn "browser tests need Chromium at /usr/bin/chromium"
 }
-
-engine_up() { docker info >/dev/null 2>&1; }
 
 setup_engine() {
     # debootstrap builds a Python base image when no registry can provide one;
     # docker-compose (v1, Debian's) runs the deployment where the v2 plugin is absent.
-    apt_install debootstrap:debootstrap || true
+    apt_install_commands debootstrap:debootstrap || true
     if ! docker compose version >/dev/null 2>&1; then
-        apt_install docker-compose:docker-compose || true
+        apt_install_commands docker-compose:docker-compose || true
     fi
     if engine_up; then return 0; fi
-    apt_install docker:docker.io dockerd:docker.io || true
+    apt_install_commands docker:docker.io dockerd:docker.io || true
     if ! command -v dockerd >/dev/null 2>&1; then
         warn "No Docker engine. Install Docker (https://docs.docker.com/engine/install/) and start it; the panel runs without it and says 'container engine unavailable'."
         return 1
@@ -103,7 +82,7 @@ setup_edge() {
     # The edge proxy in front of the panel and the users' apps (Debian's package). Its
     # packaged service is not wanted: `make run` and the tests start their own Caddy.
     if ! command -v caddy >/dev/null 2>&1; then
-        apt_install caddy:caddy || { warn "no Caddy: install it with 'sudo apt-get install caddy'"; return 1; }
+        apt_install_commands caddy:caddy || { warn "no Caddy: install it with 'sudo apt-get install caddy'"; return 1; }
         if is_root && command -v systemctl >/dev/null 2>&1; then systemctl disable --now caddy >/dev/null 2>&1 || true; fi
     fi
 }

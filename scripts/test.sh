@@ -4,15 +4,19 @@
 # with several workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${VENV:-.venv}
+
+LOG_TAG='test'
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 WITH_BROWSER=1 bash scripts/setup.sh
-eval "$(bash scripts/test_services.sh)"
-export SAAS_PANEL_TEST_REDIS_URL
+services=$(bash scripts/test_services.sh) ||
+    die "PostgreSQL and Redis for the second run could not be started: see the messages above"
+eval "$services"
 
-echo "[test] run 1 of 2: SQLite, one worker"
+say "run 1 of 2: SQLite, one worker"
 env SAAS_PANEL_TEST_DB_URL= SAAS_PANEL_TEST_E2E_DB_URL= "$VENV/bin/python" -m pytest "$@"
 
-echo "[test] run 2 of 2: PostgreSQL and Redis, several workers"
+say "run 2 of 2: PostgreSQL and Redis, several workers"
 env SAAS_PANEL_TEST_DB_URL="$SAAS_PANEL_TEST_DB_URL" SAAS_PANEL_TEST_E2E_DB_URL="$SAAS_PANEL_TEST_E2E_DB_URL" \
     "$VENV/bin/python" -m pytest -m "not deploy" "$@"

@@ -24,6 +24,7 @@ from saas_panel.runtime.docker_runtime import BRIDGE_NAME_OPTION, DockerRuntime,
 from saas_panel.services import provisioning
 from tests.integration.conftest import TEST_NETWORK
 from tests.integration.test_provisioning import wait_http_ok
+from tests.prerequisites import skip_outside_ci
 
 pytestmark = pytest.mark.engine
 
@@ -41,13 +42,6 @@ try:
 except OSError as exc:
     print("closed", exc)
 """
-
-
-def _skip_outside_ci(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    print(f"SKIP: {reason}")
-    pytest.skip(reason)
 
 
 def _open_from_host(host: str, port: int) -> bool:
@@ -105,10 +99,10 @@ def _routed_listener():
 def firewalled():
     """Root, and the firewall installed for the test network (as `make test` does)."""
     if os.geteuid() != 0 or not shutil.which("iptables"):
-        _skip_outside_ci("needs root and iptables to check the user firewall")
+        skip_outside_ci("needs root and iptables to check the user firewall")
     check = ["iptables", "-w", "-C", "INPUT", "-i", bridge_name(TEST_NETWORK), "-j", "SAAS-USERS-INPUT"]
     if subprocess.run(check, capture_output=True).returncode != 0:
-        _skip_outside_ci(f"the user firewall is not installed: run `sudo bash {FIREWALL} {TEST_NETWORK}`")
+        skip_outside_ci(f"the user firewall is not installed: run `sudo bash {FIREWALL} {TEST_NETWORK}`")
 
 
 @pytest.fixture
@@ -183,7 +177,7 @@ def test_user_container_cannot_reach_the_host(firewalled, user_container):
 def test_user_container_cannot_reach_metadata_or_private_addresses(firewalled, user_container):
     _view, container = user_container
     if not shutil.which("ip"):
-        _skip_outside_ci("needs iproute2 (`ip`) to stand in for a metadata service")
+        skip_outside_ci("needs iproute2 (`ip`) to stand in for a metadata service")
     with _routed_listener():
         for address in (METADATA, LAN_HOST):
             assert _open_from_host(address, 80), f"the stand-in on {address} is not up"

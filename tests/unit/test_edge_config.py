@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
-import pytest
-
 from saas_panel.config import Settings
 from saas_panel.services.edge_config import caddyfile
+from tests.prerequisites import skip_outside_ci
 
 
 def _adapt(text: str, tmp_path) -> str:
     if shutil.which("caddy") is None:
-        if os.environ.get("CI"):
-            pytest.fail("caddy is missing: the set-up installs it")
-        print("SKIP: caddy is not installed (make test installs it)")
-        pytest.skip("caddy is not installed")
+        skip_outside_ci("caddy is not installed (make test installs it)")
     path = tmp_path / "Caddyfile"
     path.write_text(text)
     result = subprocess.run(["caddy", "adapt", "--config", str(path), "--adapter", "caddyfile"], capture_output=True, text=True)

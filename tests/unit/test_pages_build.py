@@ -17,4 +17,4 @@ def test_all_screens_are_registered():
 def test_page_builds(route):
     page = app._unevaluated_pages[route]
     component = page.component() if callable(page.component) else page.component
-    assert component.render()
+    assert component.render()["children"], f"the {route} page renders nothing"
