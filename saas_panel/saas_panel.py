@@ -3,17 +3,16 @@
 import reflex as rx
 
 from saas_panel.api.app import create_api, outermost
-from saas_panel.pages.admin import activity_page, containers_page, overview_page, tokens_page, users_page
+from saas_panel.pages.admin import ADMIN_SCREENS
 from saas_panel.pages.auth import login_page, signup_page
 from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
 from saas_panel.pages.open_app import open_app_page
-from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, TokensState, UsersState
 from saas_panel.state.auth import AuthState
 from saas_panel.state.background import housekeeping, idle_culling
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.open_app import OpenAppState
-from saas_panel.state.live import ContainerLive, PlatformLive, run_collector
+from saas_panel.state.live import ContainerLive, run_collector
 
 
 class PanelApp(rx.App):
@@ -41,11 +40,5 @@ app.add_page(
     title="Dashboard · saas-panel",
     on_load=[AuthState.require_user, DashboardState.load, ContainerLive.join],
 )
-for admin_screen, route, title, loaders in (
-    (overview_page, "/admin", "Admin", [OverviewState.load, PlatformLive.join]),
-    (users_page, "/admin/users", "Users · Admin", [UsersState.load]),
-    (containers_page, "/admin/containers", "Containers · Admin", [ContainersState.load]),
-    (activity_page, "/admin/activity", "Activity · Admin", [ActivityState.load]),
-    (tokens_page, "/admin/tokens", "API tokens · Admin", [TokensState.load]),
-):
-    app.add_page(admin_screen, route=route, title=f"{title} · saas-panel", on_load=[AuthState.require_admin_page, *loaders])
+for screen in ADMIN_SCREENS:
+    app.add_page(screen.page, route=screen.route, title=screen.title, on_load=list(screen.on_load))

@@ -37,6 +37,14 @@ def state_with_token(state_cls, token: str):
     return state
 
 
+def admin_states() -> list:
+    """Every admin screen's state: the registered admin pages import theirs, and each is a substate of AdminBase."""
+    import saas_panel.pages.admin  # noqa: F401
+    from saas_panel.state.admin import AdminBase
+
+    return sorted(AdminBase.get_substates(), key=lambda state_cls: state_cls.get_full_name())
+
+
 def admin_handlers(state_cls) -> dict:
     """The event handlers an admin state adds (not the ones every AuthState has)."""
     from saas_panel.state.auth import AuthState

@@ -1,7 +1,8 @@
 """Pieces shared by the admin tables: search box, filter menu, sortable header, pagination, confirm dialog.
 
 A table's state provides: rows, total, page, pages, sort, descending, search,
-and the events set_search(value), sort_by(column), go_to_page(page) and pending.
+a `<name>_filter` var per filter, pending, and the events set_search(value),
+set_filter(name, value), sort_by(column) and go_to_page(page).
 """
 
 from __future__ import annotations
@@ -24,18 +25,25 @@ def search_box(state, placeholder: str, id: str) -> rx.Component:
     )
 
 
-def filter_select(value, options: list[tuple[str, str]], on_change, id: str, label: str) -> rx.Component:
-    """A menu of (value, label) options; "all" means no filter (Radix forbids an empty value)."""
+def filter_select(state, name: str, options: list[tuple[str, str]], label: str, id: str | None = None) -> rx.Component:
+    """A menu of (value, label) options for the filter `name`; "all" means no filter (Radix forbids an empty value)."""
     return rx.select.root(
-        rx.select.trigger(aria_label=label, id=id, min_width="9rem"),
+        rx.select.trigger(aria_label=label, id=id or f"filter-{name}", min_width="9rem"),
         rx.select.content(*[rx.select.item(text, value=key) for key, text in options]),
-        value=value,
-        on_change=on_change,
+        value=getattr(state, f"{name}_filter"),
+        on_change=lambda value: state.set_filter(name, value),
     )
 
 
-def text_filter(value, on_change, placeholder: str, id: str, **props) -> rx.Component:
-    return rx.input(value=value, on_change=on_change, placeholder=placeholder, id=id, max_length=128, **props)
+def text_filter(state, name: str, placeholder: str = "", **props) -> rx.Component:
+    return rx.input(
+        value=getattr(state, f"{name}_filter"),
+        on_change=lambda value: state.set_filter(name, value),
+        placeholder=placeholder,
+        id=f"filter-{name}",
+        max_length=128,
+        **props,
+    )
 
 
 def sortable_header(state, label: str, column: str) -> rx.Component:

@@ -20,11 +20,10 @@ from websockets.sync.client import connect
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, ApiToken, Container, User
 from saas_panel.services import api_tokens, auth, provisioning
-from saas_panel.state.admin import ADMIN_STATES
 from saas_panel.state.auth import TOKEN_STORAGE_KEY, AuthState
 from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.e2e.helpers import submit_when_ready
-from tests.handlers import admin_handlers, forged_args
+from tests.handlers import admin_handlers, admin_states, forged_args
 
 EVIL = "https://evil.example"
 PROVISION_TIMEOUT_MS = 60_000
@@ -126,7 +125,7 @@ def test_forged_admin_events_over_a_raw_websocket_change_nothing(panel, panel_db
         socket.send(f"40{EVENT_NAMESPACE},")
         # What the page does on load: hand the backend the session token from localStorage.
         _emit(socket, f"{UpdateVarsInternalState.get_full_name()}.update_vars_internal", {"vars": {f"{AuthState.get_full_name()}.session_token": mallory_session}}, "/login")
-        for state_cls in ADMIN_STATES:
+        for state_cls in admin_states():
             for name, handler in admin_handlers(state_cls).items():
                 params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
                 _emit(socket, f"{state_cls.get_full_name()}.{name}", {p: forged[p] for p in params})

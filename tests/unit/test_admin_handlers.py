@@ -1,8 +1,9 @@
 """Admin event handlers are public: each must check the role itself.
 
-Every handler of every admin state is called as a forged event from a normal
-user's session, with arguments aimed at another account and its container:
-nothing may change, nothing may be shown, and each refusal is logged.
+Every handler of every admin state is declared with @admin_event, and is
+called as a forged event from a normal user's session, with arguments aimed at
+another account and its container: nothing may change, nothing may be shown,
+and each refusal is logged.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from sqlmodel import func, select
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, ApiToken, Container, User
 from saas_panel.services import api_tokens, auth, users
-from saas_panel.state.admin import ADMIN_STATES, ActivityState, ContainersState, OverviewState, UsersState
+from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, TokensState, UsersState
+from saas_panel.state.admin.base import is_admin_event
 from saas_panel.state.admin.table import TableState
 from saas_panel.state.auth import AuthState
-from tests.handlers import admin_handlers, call, forged_args, state_with_token
+from tests.handlers import admin_handlers, admin_states, call, forged_args, run, state_with_token
 
 
 def _snapshot(victim_id: int) -> tuple:
@@ -56,14 +58,19 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
         token_id = session.exec(select(ApiToken.id)).one()
     forged = forged_args(victim.id, container_id, token_id)
     calls = 0
+    states = admin_states()
+    assert {OverviewState, UsersState, ContainersState, ActivityState, TokensState} <= set(states)
 
-    for state_cls in ADMIN_STATES:
+    for state_cls in states:
         handlers = admin_handlers(state_cls)
         assert "load" in handlers, state_cls.__name__
         if issubclass(state_cls, TableState):  # the shared table handlers are copied into each screen
             assert {"set_search", "set_filter", "sort_by", "go_to_page"} <= set(handlers), state_cls.__name__
         for name, handler in handlers.items():
+            label = f"{state_cls.__name__}.{name}"
+            assert is_admin_event(handler.fn), f"{label} is not an @admin_event"
             params = [p for p in inspect.signature(handler.fn).parameters if p != "self"]
+            assert "admin" not in params, f"{label} lets a client send the admin"
             state = state_with_token(state_cls, token)
             if state_cls is ContainersState:
                 state.selected = [container_id]  # a client can `setvar` this
@@ -71,14 +78,13 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
                 state.limits_user = {"id": victim.id, "username": "victim"}
             call(state, handler, **{p: forged[p] for p in params})
             calls += 1
-            label = f"{state_cls.__name__}.{name}"
             assert getattr(state, "rows", []) == [], f"{label} leaked rows"
             assert getattr(state, "one_time_password", "") == "", f"{label} leaked a password"
             assert getattr(state, "new_token", "") == "", f"{label} leaked a token"
             assert getattr(state, "detail", {}) == {}, f"{label} leaked container detail"
             assert getattr(state, "users_total", 0) == 0 and getattr(state, "recent", []) == [], f"{label} leaked numbers"
 
-    assert calls >= 25
+    assert calls >= 35
     assert _snapshot(victim.id) == before
     with session_scope() as session:
         denied = session.exec(select(ActivityLog.action).where(ActivityLog.outcome == "denied", ActivityLog.actor == "mallory")).all()
@@ -126,6 +132,75 @@ def test_activity_export_downloads_the_filtered_csv(victim_with_container):
     updates = call(state, ActivityState.event_handlers["export_csv"])
     download = str(updates[-1])
     assert "download" in download.lower() and "activity-" in download
+
+
+def test_a_client_cannot_send_the_admin_a_handler_acts_as(victim_with_container, make_user):
+    victim, _ = victim_with_container
+    mallory = make_user("mallory", "password one")
+    state = _admin_state(UsersState)
+    with pytest.raises(TypeError):
+        call(state, UsersState.event_handlers["set_role"], admin=mallory, user_id=victim.id, role="admin")
+    assert users.search_users(users.UserQuery(search="victim")).rows[0].role == "user"
+
+
+def test_a_domain_error_becomes_a_toast_and_the_busy_flag_is_cleared(victim_with_container):
+    state = _admin_state(UsersState)
+    call(state, UsersState.event_handlers["load"])
+    admin_id = next(row["id"] for row in state.rows if row["username"] == "admin")
+    updates = call(state, UsersState.event_handlers["set_role"], user_id=admin_id, role="user")
+    assert "You cannot demote your own account." in str(updates[-1]) and "toast" in str(updates[-1])
+    assert state.pending == "" and auth.resolve_session(state.session_token).is_admin
+
+
+def _step_by_step(state, handler, **kwargs) -> tuple[tuple, list]:
+    """(limits_open, pending) after the handler's first update, and the updates after it."""
+
+    async def steps():
+        updates = handler.fn(state, **kwargs)
+        await updates.__anext__()
+        return (getattr(state, "limits_open", None), state.pending), [update async for update in updates]
+
+    return run(steps())
+
+
+def test_the_busy_flag_is_set_while_a_change_runs(victim_with_container):
+    victim, _ = victim_with_container
+    state = _admin_state(UsersState)
+    call(state, UsersState.event_handlers["load"])
+    first, rest = _step_by_step(state, UsersState.event_handlers["set_idle_exempt"], user_id=victim.id, exempt=True)
+    assert first[1] == f"idle:{victim.id}" and state.pending == ""
+    assert "Never stopped when idle." in str(rest) and users.search_users(users.UserQuery(search="victim")).rows[0].idle_exempt
+
+
+def test_saving_limits_closes_the_dialog_before_they_apply(victim_with_container, make_user):
+    walt = make_user("walt", "password one")  # no container: nothing for the engine to do
+    state = _admin_state(UsersState)
+    call(state, UsersState.event_handlers["load"])
+    call(state, UsersState.event_handlers["open_limits"], user_id=walt.id)
+    assert state.limits_open
+    first, rest = _step_by_step(state, UsersState.event_handlers["save_limits"], form_data={"mem_limit_mb": "256", "cpu_limit": ""})
+    assert first == (False, f"limits:{walt.id}") and state.pending == ""
+    assert "Limits saved" in str(rest) and users.search_users(users.UserQuery(search="walt")).rows[0].mem_limit_mb == 256
+
+
+def test_a_dialog_shows_its_own_error_instead_of_a_toast(victim_with_container):
+    state = _admin_state(UsersState)
+    form = {"username": "victim", "email": "other@example.com", "password": "a long password", "role": "user"}
+    updates = call(state, UsersState.event_handlers["create_user"], form_data=form)
+    assert state.create_error and "toast" not in str(updates) and state.pending == ""
+    call(state, UsersState.event_handlers["open_create"], open_=True)
+    assert state.create_open and state.create_error == ""
+
+
+def test_every_admin_page_is_guarded_and_in_the_sub_navigation():
+    from saas_panel.pages.admin import ADMIN_SCREENS
+    from saas_panel.saas_panel import app
+
+    assert [screen.route for screen in ADMIN_SCREENS] == ["/admin", "/admin/users", "/admin/containers", "/admin/activity", "/admin/tokens"]
+    for screen in ADMIN_SCREENS:
+        page = app._unevaluated_pages[screen.route.strip("/")]
+        assert page.on_load[0] == AuthState.require_admin_page, screen.route
+        assert f"admin-nav-{screen.key}" in str(page.component().render())
 
 
 @pytest.mark.parametrize("token", ["", "not-a-real-token"])

@@ -1,9 +1,6 @@
-"""The admin console: overview, users, containers, activity."""
+"""The admin console. Importing a screen's module registers it (see console.py); the sub-navigation follows this order."""
 
-from saas_panel.pages.admin.activity import activity_page
-from saas_panel.pages.admin.containers import containers_page
-from saas_panel.pages.admin.overview import overview_page
-from saas_panel.pages.admin.tokens import tokens_page
-from saas_panel.pages.admin.users import users_page
+from saas_panel.pages.admin import overview, users, containers, activity, tokens  # noqa: F401, I001
+from saas_panel.pages.admin.console import ADMIN_SCREENS
 
-__all__ = ["activity_page", "containers_page", "overview_page", "tokens_page", "users_page"]
+__all__ = ["ADMIN_SCREENS"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.admin_nav import admin_page
 from saas_panel.components.table import filter_select, header, pagination, search_box, table, text_filter, toolbar
 from saas_panel.models import Outcome
+from saas_panel.pages.admin.console import admin_screen
 from saas_panel.state.admin import ActivityState as S
 
 OUTCOME_OPTIONS = [("all", "Any outcome")] + [(o.value, o.value.capitalize()) for o in Outcome]
@@ -37,29 +37,28 @@ def _action_select() -> rx.Component:
     )
 
 
-def _date(label: str, name: str, value) -> rx.Component:
+def _date(label: str, name: str) -> rx.Component:
     return rx.flex(
         rx.text(label, size="2", color_scheme="gray", as_="label", html_for=f"filter-{name}"),
-        rx.input(type="date", value=value, on_change=lambda v: S.set_filter(name, v), id=f"filter-{name}"),
+        text_filter(S, name, type="date"),
         spacing="1",
         align="center",
     )
 
 
-def activity_page() -> rx.Component:
-    return admin_page(
-        "activity",
-        "Activity log",
+@admin_screen("activity", "Activity", "scroll-text", heading="Activity log", on_load=(S.load,))
+def activity_page() -> list[rx.Component]:
+    return [
         toolbar(
             search_box(S, "Search all fields", "activity-search"),
-            text_filter(S.actor_filter, lambda v: S.set_filter("actor", v), "Actor", "filter-actor", width=["100%", "9rem"]),
+            text_filter(S, "actor", "Actor", width=["100%", "9rem"]),
             _action_select(),
-            text_filter(S.target_filter, lambda v: S.set_filter("target", v), "Target", "filter-target", width=["100%", "9rem"]),
-            filter_select(S.outcome_filter, OUTCOME_OPTIONS, lambda v: S.set_filter("outcome", v), "filter-outcome", "Outcome"),
+            text_filter(S, "target", "Target", width=["100%", "9rem"]),
+            filter_select(S, "outcome", OUTCOME_OPTIONS, "Outcome"),
         ),
         toolbar(
-            _date("From", "date_from", S.date_from_filter),
-            _date("To", "date_to", S.date_to_filter),
+            _date("From", "date_from"),
+            _date("To", "date_to"),
             rx.button(rx.icon("x", size=14), "Clear filters", on_click=S.clear_filters, variant="soft", color_scheme="gray", size="2", id="clear-filters"),
             rx.spacer(),
             rx.button(
@@ -81,4 +80,4 @@ def activity_page() -> rx.Component:
             7,
         ),
         pagination(S, "entries"),
-    )
+    ]

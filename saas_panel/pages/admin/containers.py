@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.admin_nav import admin_page
 from saas_panel.components.status import status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, text_filter, toolbar
 from saas_panel.models import ContainerState
+from saas_panel.pages.admin.console import admin_screen
 from saas_panel.state.admin import ContainersState as S
 
 STATE_OPTIONS = [("all", "Any state")] + [(s.value, s.value.capitalize()) for s in ContainerState]
@@ -170,15 +170,14 @@ def _detail_dialog() -> rx.Component:
     )
 
 
-def containers_page() -> rx.Component:
-    return admin_page(
-        "containers",
-        "Containers",
+@admin_screen("containers", "Containers", "container", on_load=(S.load,))
+def containers_page() -> list[rx.Component]:
+    return [
         toolbar(
             search_box(S, "Search name or owner", "container-search"),
-            filter_select(S.state_filter, STATE_OPTIONS, lambda v: S.set_filter("state", v), "filter-state", "State"),
-            text_filter(S.owner_filter, lambda v: S.set_filter("owner", v), "Owner", "filter-owner", width=["100%", "10rem"]),
-            text_filter(S.image_filter, lambda v: S.set_filter("image", v), "Image", "filter-image", width=["100%", "12rem"]),
+            filter_select(S, "state", STATE_OPTIONS, "State"),
+            text_filter(S, "owner", "Owner", width=["100%", "10rem"]),
+            text_filter(S, "image", "Image", width=["100%", "12rem"]),
         ),
         _bulk_bar(),
         table(
@@ -201,4 +200,4 @@ def containers_page() -> rx.Component:
         ),
         pagination(S, "containers"),
         _detail_dialog(),
-    )
+    ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.admin_nav import admin_page
-from saas_panel.components.status import status_badge
 from saas_panel.components.charts import usage_chart
+from saas_panel.components.status import status_badge
+from saas_panel.pages.admin.console import admin_screen
 from saas_panel.state.admin import OverviewState
 from saas_panel.state.live import PlatformLive
 
@@ -152,10 +152,18 @@ def _orphans() -> rx.Component:
     )
 
 
-def overview_page() -> rx.Component:
-    return admin_page(
-        "overview",
-        "Admin console",
+@admin_screen(
+    "overview",
+    "Overview",
+    "gauge",
+    route="/admin",
+    title="Admin",
+    heading="Admin console",
+    heading_id="admin-heading",
+    on_load=(OverviewState.load, PlatformLive.join),
+)
+def overview_page() -> list[rx.Component]:
+    return [
         rx.flex(
             stat("Users", OverviewState.users_total, "stat-users"),
             stat("Active users", OverviewState.users_active, "stat-active-users"),
@@ -179,5 +187,4 @@ def overview_page() -> rx.Component:
         _top_consumers(),
         _recent(),
         rx.button(rx.icon("refresh-cw", size=16), "Refresh", on_click=OverviewState.load, variant="soft", id="overview-refresh"),
-        heading_id="admin-heading",
-    )
+    ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.admin_nav import admin_page
-from saas_panel.components.forms import dialog_buttons, form_field, secret_dialog
+from saas_panel.components.forms import create_dialog, form_field, secret_dialog, select_field
 from saas_panel.components.table import confirm_dialog, header, table, toolbar
+from saas_panel.pages.admin.console import admin_screen
 from saas_panel.services.api_tokens import EXPIRY_DAYS_RANGE
 from saas_panel.state.admin import TokensState as S
 from saas_panel.state.admin.tokens import NEW_TOKEN
@@ -45,34 +45,18 @@ def _row(row: dict) -> rx.Component:
 
 def _create_dialog() -> rx.Component:
     low, high = EXPIRY_DAYS_RANGE
-    return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("key-round", size=16), "New token", id="new-token")),
-        rx.dialog.content(
-            rx.dialog.title("New API token"),
-            rx.form(
-                rx.vstack(
-                    rx.cond(S.create_error != "", rx.callout(S.create_error, icon="triangle-alert", color_scheme="red", id="token-error")),
-                    form_field("Name", rx.input(name="name", required=True, max_length=64, placeholder="e.g. billing sync", id="token-name", width="100%")),
-                    form_field(
-                        "Scope",
-                        rx.select.root(
-                            rx.select.trigger(width="100%", id="token-scope"),
-                            rx.select.content(rx.select.item("Read: GET routes only", value="read"), rx.select.item("Admin: everything", value="admin")),
-                            name="scope",
-                            default_value="read",
-                        ),
-                    ),
-                    form_field("Expires in (days)", rx.input(name="expires_in_days", type="number", min=low, max=high, step=1, default_value="90", id="token-days", width="100%")),
-                    dialog_buttons("Create", "token-submit", loading=S.pending == "create"),
-                    spacing="3",
-                ),
-                on_submit=S.create_token,
-                reset_on_submit=False,
-            ),
-            max_width="26rem",
-        ),
-        open=S.create_open,
-        on_open_change=S.open_create,
+    return create_dialog(
+        S,
+        rx.button(rx.icon("key-round", size=16), "New token", id="new-token"),
+        "New API token",
+        [
+            form_field("Name", rx.input(name="name", required=True, max_length=64, placeholder="e.g. billing sync", id="token-name", width="100%")),
+            select_field("Scope", "scope", [("read", "Read: GET routes only"), ("admin", "Admin: everything")], "read", id="token-scope"),
+            form_field("Expires in (days)", rx.input(name="expires_in_days", type="number", min=low, max=high, step=1, default_value="90", id="token-days", width="100%")),
+        ],
+        S.create_token,
+        "token-error",
+        "token-submit",
     )
 
 
@@ -89,10 +73,9 @@ def _token_dialog() -> rx.Component:
     )
 
 
-def tokens_page() -> rx.Component:
-    return admin_page(
-        "tokens",
-        "API tokens",
+@admin_screen("tokens", "API tokens", "key-round", on_load=(S.load,))
+def tokens_page() -> list[rx.Component]:
+    return [
         toolbar(
             rx.text("Use a token as ", rx.code("Authorization: Bearer <token>"), " with the API documented at ", rx.link("/docs", href="/docs", is_external=True), ".", size="2", color_scheme="gray"),
             rx.spacer(),
@@ -106,4 +89,4 @@ def tokens_page() -> rx.Component:
             9,
         ),
         _token_dialog(),
-    )
+    ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.admin_nav import admin_page
-from saas_panel.components.forms import dialog_buttons, form_field, secret_dialog
+from saas_panel.components.forms import create_dialog, dialog_buttons, form_field, secret_dialog, select_field
 from saas_panel.components.status import status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, toolbar
 from saas_panel.models import ContainerState
+from saas_panel.pages.admin.console import admin_screen
 from saas_panel.state.admin import UsersState as S
 from saas_panel.state.admin.users import ONE_TIME_PASSWORD
 
@@ -116,36 +116,20 @@ def _row(row: dict) -> rx.Component:
 
 
 def _create_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), "New user", id="new-user")),
-        rx.dialog.content(
-            rx.dialog.title("New user"),
-            rx.form(
-                rx.vstack(
-                    rx.cond(S.create_error != "", rx.callout(S.create_error, icon="triangle-alert", color_scheme="red", id="create-error")),
-                    form_field("Username", rx.input(name="username", required=True, max_length=32, id="new-username", width="100%")),
-                    form_field("Email", rx.input(name="email", type="email", required=True, id="new-email", width="100%")),
-                    form_field("Password", rx.input(name="password", type="password", placeholder="blank: generate one, shown once", id="new-password", width="100%")),
-                    form_field(
-                        "Role",
-                        rx.select.root(
-                            rx.select.trigger(width="100%"),
-                            rx.select.content(rx.select.item("User", value="user"), rx.select.item("Admin", value="admin")),
-                            name="role",
-                            default_value="user",
-                        ),
-                    ),
-                    rx.text(rx.flex(rx.checkbox(name="provision", id="new-provision"), "Create their container now", spacing="2"), as_="label", size="2"),
-                    dialog_buttons("Create", "create-submit", loading=S.pending == "create"),
-                    spacing="3",
-                ),
-                on_submit=S.create_user,
-                reset_on_submit=False,
-            ),
-            max_width="26rem",
-        ),
-        open=S.create_open,
-        on_open_change=S.open_create,
+    return create_dialog(
+        S,
+        rx.button(rx.icon("user-plus", size=16), "New user", id="new-user"),
+        "New user",
+        [
+            form_field("Username", rx.input(name="username", required=True, max_length=32, id="new-username", width="100%")),
+            form_field("Email", rx.input(name="email", type="email", required=True, id="new-email", width="100%")),
+            form_field("Password", rx.input(name="password", type="password", placeholder="blank: generate one, shown once", id="new-password", width="100%")),
+            select_field("Role", "role", [("user", "User"), ("admin", "Admin")], "user"),
+            rx.text(rx.flex(rx.checkbox(name="provision", id="new-provision"), "Create their container now", spacing="2"), as_="label", size="2"),
+        ],
+        S.create_user,
+        "create-error",
+        "create-submit",
     )
 
 
@@ -183,15 +167,14 @@ def _password_dialog() -> rx.Component:
     )
 
 
-def users_page() -> rx.Component:
-    return admin_page(
-        "users",
-        "Users",
+@admin_screen("users", "Users", "users", on_load=(S.load,))
+def users_page() -> list[rx.Component]:
+    return [
         toolbar(
             search_box(S, "Search username or email", "user-search"),
-            filter_select(S.role_filter, ROLE_OPTIONS, lambda v: S.set_filter("role", v), "filter-role", "Role"),
-            filter_select(S.status_filter, STATUS_OPTIONS, lambda v: S.set_filter("status", v), "filter-status", "Status"),
-            filter_select(S.container_filter, CONTAINER_OPTIONS, lambda v: S.set_filter("container", v), "filter-container", "Container state"),
+            filter_select(S, "role", ROLE_OPTIONS, "Role"),
+            filter_select(S, "status", STATUS_OPTIONS, "Status"),
+            filter_select(S, "container_state", CONTAINER_OPTIONS, "Container state", id="filter-container"),
             rx.spacer(),
             _create_dialog(),
         ),
@@ -215,4 +198,4 @@ def users_page() -> rx.Component:
         pagination(S, "users"),
         _limits_dialog(),
         _password_dialog(),
-    )
+    ]

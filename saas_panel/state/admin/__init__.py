@@ -1,4 +1,4 @@
-"""Admin console states: one per screen, all built on AdminBase (role checked in every handler)."""
+"""Admin console states: one per screen, all built on AdminBase (every handler an @admin_event)."""
 
 from saas_panel.state.admin.activity import ActivityState
 from saas_panel.state.admin.base import AdminBase
@@ -7,6 +7,4 @@ from saas_panel.state.admin.overview import OverviewState
 from saas_panel.state.admin.tokens import TokensState
 from saas_panel.state.admin.users import UsersState
 
-ADMIN_STATES = (OverviewState, UsersState, ContainersState, ActivityState, TokensState)
-
-__all__ = ["ADMIN_STATES", "ActivityState", "AdminBase", "ContainersState", "OverviewState", "TokensState", "UsersState"]
+__all__ = ["ActivityState", "AdminBase", "ContainersState", "OverviewState", "TokensState", "UsersState"]

@@ -10,7 +10,8 @@ import reflex as rx
 from saas_panel.errors import DomainError
 from saas_panel.services import containers
 from saas_panel.services.activity import Action
-from saas_panel.state.admin.base import AdminBase, denied
+from saas_panel.services.auth import CurrentUser
+from saas_panel.state.admin.base import AdminBase, admin_event
 from saas_panel.state.admin.table import TableState
 
 DONE = {"start": "started", "stop": "stopped", "restart": "restarted", "delete": "deleted"}
@@ -20,8 +21,16 @@ BULK_ACTIONS = {"start": Action.BULK_START, "stop": Action.BULK_STOP, "restart":
 LOG_TAIL = 100
 
 
+def _known(actions: dict[str, Action], action: str) -> Action:
+    """The log's action for the action a client asked for; a DomainError for any other."""
+    if action not in actions:
+        raise DomainError("Unknown action.")
+    return actions[action]
+
+
 class ContainersState(TableState, AdminBase):
-    VIEW_ACTION: ClassVar[str] = "view_containers"
+    VIEW_ACTION: ClassVar[Action] = Action.VIEW_CONTAINERS
+    QUERY: ClassVar[type] = containers.ContainerQuery
     FILTERS: ClassVar[tuple[str, ...]] = ("state", "owner", "image")
     SORTS: ClassVar[tuple[str, ...]] = tuple(containers.CONTAINER_SORTS)
 
@@ -53,17 +62,6 @@ class ContainersState(TableState, AdminBase):
         self.selected = []
         self.detail, self.detail_labels, self.detail_open = {}, [], False
 
-    def _query(self) -> containers.ContainerQuery:
-        return containers.ContainerQuery(
-            search=self.search,
-            state=self.state_filter,
-            owner=self.owner_filter,
-            image=self.image_filter,
-            sort=self.sort,
-            descending=self.descending,
-            page=self.page,
-        )
-
     async def _refresh(self) -> None:
         self._show_page(await self._run(containers.list_containers, self._query()))
 
@@ -73,53 +71,34 @@ class ContainersState(TableState, AdminBase):
 
     # --- selection ---
 
-    @rx.event
+    @admin_event()
     async def toggle(self, container_id: int, checked: bool):
-        if await self._admin("view_containers") is None:
-            return denied()
         rest = [i for i in self.selected if i != container_id]
         self.selected = rest + [int(container_id)] if checked else rest
 
-    @rx.event
+    @admin_event()
     async def toggle_page(self, checked: bool):
-        if await self._admin("view_containers") is None:
-            return denied()
         on_page = set(self.page_ids)
         rest = [i for i in self.selected if i not in on_page]
         self.selected = rest + sorted(on_page) if checked else rest
 
     # --- actions ---
 
-    @rx.event
-    async def act(self, container_id: int, action: str):
-        async def done(name):
-            await self._refresh()
-            if self.detail_open and self.detail.get("id") == container_id:
-                await self._load_detail(container_id, missing_ok=True)
-            return rx.toast.success(f"{name} {DONE.get(action, action)}.")
+    @admin_event(lambda action, **_: _known(ADMIN_ACTIONS, action), busy="{action}:{container_id}")
+    async def act(self, admin: CurrentUser, container_id: int, action: str):
+        name = await self._run(containers.act, admin, container_id, action, self._client_ip())
+        await self._refresh()
+        if self.detail_open and self.detail.get("id") == container_id:
+            await self._load_detail(container_id, missing_ok=True)
+        return rx.toast.success(f"{name} {DONE.get(action, action)}.")
 
-        work = lambda admin, ip: containers.act(admin, container_id, action, ip)  # noqa: E731
-        if action not in ADMIN_ACTIONS:
-            yield rx.toast.error("Unknown action.")
-            return
-        async for update in self._perform(ADMIN_ACTIONS[action], f"{action}:{container_id}", work, done):
-            yield update
-
-    @rx.event
-    async def bulk(self, action: str):
-        async def done(result):
-            self.selected = []
-            await self._refresh()
-            message = f"{action.capitalize()}: {result.summary}."
-            return rx.toast.error(message) if result.failed else rx.toast.success(message)
-
-        chosen = list(self.selected)
-        work = lambda admin, ip: containers.bulk(admin, chosen, action, ip)  # noqa: E731
-        if action not in BULK_ACTIONS:
-            yield rx.toast.error("Unknown action.")
-            return
-        async for update in self._perform(BULK_ACTIONS[action], "bulk", work, done):
-            yield update
+    @admin_event(lambda action, **_: _known(BULK_ACTIONS, action), busy="bulk")
+    async def bulk(self, admin: CurrentUser, action: str):
+        result = await self._run(containers.bulk, admin, list(self.selected), action, self._client_ip())
+        self.selected = []
+        await self._refresh()
+        message = f"{action.capitalize()}: {result.summary}."
+        return rx.toast.error(message) if result.failed else rx.toast.success(message)
 
     # --- detail ---
 
@@ -135,28 +114,16 @@ class ContainersState(TableState, AdminBase):
         self.detail_labels = [list(pair) for pair in data.pop("labels")]
         self.detail = data
 
-    @rx.event
+    @admin_event(Action.VIEW_CONTAINER, busy="detail:{container_id}")
     async def open_detail(self, container_id: int):
-        if await self._admin("view_container") is None:
-            return denied()
-        self.pending = f"detail:{container_id}"
-        try:
-            await self._load_detail(container_id)
-        except DomainError as exc:
-            return rx.toast.error(str(exc))
-        finally:
-            self.pending = ""
+        await self._load_detail(container_id)
         self.detail_open = True
 
-    @rx.event
+    @admin_event(Action.VIEW_CONTAINER)
     async def refresh_detail(self):
-        if await self._admin("view_container") is None:
-            return denied()
         if self.detail.get("id"):
             await self._load_detail(self.detail["id"], missing_ok=True)
 
-    @rx.event
+    @admin_event(Action.VIEW_CONTAINER)
     async def set_detail_open(self, open_: bool):
-        if await self._admin("view_container") is None:
-            return denied()
         self.detail_open = bool(open_) and bool(self.detail)

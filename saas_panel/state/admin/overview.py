@@ -7,6 +7,7 @@ from typing import ClassVar
 import reflex as rx
 
 from saas_panel.services import overview
+from saas_panel.services.activity import Action
 from saas_panel.state.admin.base import AdminBase, as_dicts
 from saas_panel.state.admin.table import ScreenState
 
@@ -21,7 +22,7 @@ def _bytes(amount: int) -> str:
 
 
 class OverviewState(ScreenState, AdminBase):
-    VIEW_ACTION: ClassVar[str] = "view_overview"
+    VIEW_ACTION: ClassVar[Action] = Action.VIEW_OVERVIEW
 
     users_total: int = 0
     users_active: int = 0

@@ -6,23 +6,20 @@ handlers (a handler on a parent state would run on that parent's instance, and
 a parent's vars are shared by all its substates). A class whose state bases
 are all mixins is a mixin too, so a screen names AdminBase as well:
 `class UsersState(TableState, AdminBase)`. Constants are declared ClassVar, or
-Reflex would make them vars. Every handler below checks VIEW_ACTION itself.
+Reflex would make them vars. The handlers below check the screen's VIEW_ACTION.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
-import reflex as rx
-
 from saas_panel.services.query import Page
-from saas_panel.state.admin.base import AdminBase, as_dicts, denied
+from saas_panel.state.admin.base import AdminBase, admin_event, as_dicts
 
 
 class ScreenState(AdminBase, mixin=True):
-    """An admin screen whose `load` checks VIEW_ACTION, then fetches what it shows."""
-
-    VIEW_ACTION: ClassVar[str]
+    """An admin screen whose `load` fetches what it shows."""
 
     async def _refresh(self) -> None:
         """Fetch what the screen shows."""
@@ -32,16 +29,19 @@ class ScreenState(AdminBase, mixin=True):
         """What opening the screen fetches (a screen with more than its rows extends this)."""
         await self._refresh()
 
-    @rx.event
+    @admin_event()
     async def load(self):
-        if await self._admin(self.VIEW_ACTION) is None:
-            return denied()
         await self._load()
 
 
 class TableState(ScreenState, mixin=True):
-    """A paged table: search, filters (`<name>_filter` vars listed in FILTERS) and sortable columns."""
+    """A paged table: search, filters (`<name>_filter` vars listed in FILTERS) and sortable columns.
 
+    The service's QUERY dataclass is filled from the vars of the same names:
+    search, sort, descending, page, and each filter under its name.
+    """
+
+    QUERY: ClassVar[type]
     FILTERS: ClassVar[tuple[str, ...]] = ()
     FILTER_MAX_CHARS: ClassVar[int] = 100
     SORTS: ClassVar[tuple[str, ...]] = ()
@@ -53,6 +53,12 @@ class TableState(ScreenState, mixin=True):
     sort: str = ""
     descending: bool = False
     search: str = ""
+
+    def _query(self):
+        values = {"search": self.search, "sort": self.sort, "descending": self.descending, "page": self.page}
+        values |= {name: getattr(self, f"{name}_filter") for name in self.FILTERS}
+        fields = {field.name for field in dataclasses.fields(self.QUERY)}
+        return self.QUERY(**{name: value for name, value in values.items() if name in fields})
 
     def _show_page(self, result: Page) -> None:
         self.rows = as_dicts(result.rows)
@@ -72,26 +78,20 @@ class TableState(ScreenState, mixin=True):
     def _row(self, row_id: int) -> dict | None:
         return next((row for row in self.rows if row["id"] == row_id), None)
 
-    @rx.event
+    @admin_event()
     async def set_search(self, value: str):
-        if await self._admin(self.VIEW_ACTION) is None:
-            return denied()
         self.search, self.page = str(value)[:100], 1
         await self._refresh()
 
-    @rx.event
+    @admin_event()
     async def set_filter(self, name: str, value: str):
-        if await self._admin(self.VIEW_ACTION) is None:
-            return denied()
         if name in self.FILTERS:
             setattr(self, f"{name}_filter", str(value)[: self.FILTER_MAX_CHARS])
             self.page = 1
         await self._refresh()
 
-    @rx.event
+    @admin_event()
     async def sort_by(self, column: str):
-        if await self._admin(self.VIEW_ACTION) is None:
-            return denied()
         if column in self.SORTS:
             if self.sort == column:
                 self.descending = not self.descending
@@ -100,9 +100,7 @@ class TableState(ScreenState, mixin=True):
             self.page = 1
         await self._refresh()
 
-    @rx.event
+    @admin_event()
     async def go_to_page(self, page: int):
-        if await self._admin(self.VIEW_ACTION) is None:
-            return denied()
         self.page = max(1, int(page)) if str(page).lstrip("-").isdigit() else 1
         await self._refresh()

@@ -8,7 +8,9 @@ import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
 from saas_panel.services import api_tokens
-from saas_panel.state.admin.base import AdminBase, as_dicts, denied
+from saas_panel.services.activity import Action
+from saas_panel.services.auth import CurrentUser
+from saas_panel.state.admin.base import AdminBase, admin_event, as_dicts
 from saas_panel.state.admin.table import ScreenState
 
 # The raw token just created lives only in the browser's memory: a state var would be
@@ -17,7 +19,7 @@ NEW_TOKEN = ClientStateVar.create("new_api_token", default="")
 
 
 class TokensState(ScreenState, AdminBase):
-    VIEW_ACTION: ClassVar[str] = "view_api_tokens"
+    VIEW_ACTION: ClassVar[Action] = Action.VIEW_API_TOKENS
 
     rows: list[dict] = []
     create_open: bool = False
@@ -31,41 +33,27 @@ class TokensState(ScreenState, AdminBase):
     async def _refresh(self) -> None:
         self.rows = as_dicts(await self._run(api_tokens.list_tokens))
 
-    @rx.event
+    @admin_event(Action.CREATE_API_TOKEN)
     async def open_create(self, open_: bool):
-        if await self._admin("create_api_token") is None:
-            return denied()
         self.create_open, self.create_error = bool(open_), ""
 
-    @rx.event
-    async def create_token(self, form_data: dict):
-        def work(admin, ip):
-            return api_tokens.create(
-                admin,
-                str(form_data.get("name", "")),
-                str(form_data.get("scope", "read")),
-                form_data.get("expires_in_days", ""),
-                ip,
-            )
+    @admin_event(Action.CREATE_API_TOKEN, busy="create", error_var="create_error")
+    async def create_token(self, admin: CurrentUser, form_data: dict):
+        created = await self._run(
+            api_tokens.create,
+            admin,
+            str(form_data.get("name", "")),
+            str(form_data.get("scope", "read")),
+            form_data.get("expires_in_days", ""),
+            self._client_ip(),
+        )
+        self.create_open = False
+        self.new_token_name = created.name
+        await self._refresh()
+        return NEW_TOKEN.push(created.token)
 
-        async def done(created):
-            self.create_open = False
-            self.new_token_name = created.name
-            await self._refresh()
-            return NEW_TOKEN.push(created.token)
-
-        def failed(exc):
-            self.create_error = str(exc)
-
-        self.create_error = ""
-        async for update in self._perform("create_api_token", "create", work, done, failed):
-            yield update
-
-    @rx.event
-    async def revoke(self, token_id: int):
-        async def done(name):
-            await self._refresh()
-            return rx.toast.success(f"Token {name} revoked.")
-
-        async for update in self._perform("revoke_api_token", f"revoke:{token_id}", lambda admin, ip: api_tokens.revoke(admin, token_id, ip), done):
-            yield update
+    @admin_event(Action.REVOKE_API_TOKEN, busy="revoke:{token_id}")
+    async def revoke(self, admin: CurrentUser, token_id: int):
+        name = await self._run(api_tokens.revoke, admin, token_id, self._client_ip())
+        await self._refresh()
+        return rx.toast.success(f"Token {name} revoked.")

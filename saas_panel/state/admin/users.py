@@ -8,7 +8,9 @@ import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
 from saas_panel.services import users
-from saas_panel.state.admin.base import AdminBase, denied
+from saas_panel.services.activity import Action
+from saas_panel.services.auth import CurrentUser
+from saas_panel.state.admin.base import AdminBase, admin_event
 from saas_panel.state.admin.table import TableState
 from saas_panel.state.background import provision_in_background
 
@@ -19,15 +21,16 @@ ONE_TIME_PASSWORD = ClientStateVar.create("one_time_password", default="")
 
 
 class UsersState(TableState, AdminBase):
-    VIEW_ACTION: ClassVar[str] = "view_users"
-    FILTERS: ClassVar[tuple[str, ...]] = ("role", "status", "container")
+    VIEW_ACTION: ClassVar[Action] = Action.VIEW_USERS
+    QUERY: ClassVar[type] = users.UserQuery
+    FILTERS: ClassVar[tuple[str, ...]] = ("role", "status", "container_state")
     FILTER_MAX_CHARS: ClassVar[int] = 32
     SORTS: ClassVar[tuple[str, ...]] = tuple(users.USER_SORTS)
 
     sort: str = "username"
     role_filter: str = "all"
     status_filter: str = "all"
-    container_filter: str = "all"
+    container_state_filter: str = "all"
     one_time_password_user: str = ""  # the dialog's title; the password itself is in ONE_TIME_PASSWORD
     create_open: bool = False
     create_error: str = ""
@@ -39,138 +42,83 @@ class UsersState(TableState, AdminBase):
         self.one_time_password_user = ""
         self.limits_user, self.limits_open = {}, False
 
-    def _query(self) -> users.UserQuery:
-        return users.UserQuery(
-            search=self.search,
-            role=self.role_filter,
-            status=self.status_filter,
-            container_state=self.container_filter,
-            sort=self.sort,
-            descending=self.descending,
-            page=self.page,
-        )
-
     async def _refresh(self) -> None:
         self._show_page(await self._run(users.search_users, self._query()))
 
-    async def _change(self, action: str, label: str, work):
-        """Run one account change whose `work(admin, ip)` returns the toast; the rows are refreshed after."""
-
-        async def done(toast):
-            await self._refresh()
-            return toast
-
-        async for update in self._perform(action, label, work, done):
-            yield update
+    def _show_password(self, username: str, password: str):
+        self.one_time_password_user = username
+        return ONE_TIME_PASSWORD.push(password)
 
     # --- account changes ---
 
-    @rx.event
-    async def create_user(self, form_data: dict):
-        def work(admin, ip):
-            created = users.admin_create_user(
-                admin,
-                str(form_data.get("username", "")),
-                str(form_data.get("email", "")),
-                str(form_data.get("password", "")),
-                str(form_data.get("role", "user")),
-                ip,
-            )
-            return admin, created
+    @admin_event(Action.CREATE_USER, busy="create", error_var="create_error")
+    async def create_user(self, admin: CurrentUser, form_data: dict):
+        created = await self._run(
+            users.admin_create_user,
+            admin,
+            str(form_data.get("username", "")),
+            str(form_data.get("email", "")),
+            str(form_data.get("password", "")),
+            str(form_data.get("role", "user")),
+            self._client_ip(),
+        )
+        self.create_open = False
+        if form_data.get("provision") in ("on", True, "true"):
+            provision_in_background(created.username, actor=admin.username, ip=self._client_ip())
+        await self._refresh()
+        toast = rx.toast.success(f"User {created.username} created.")
+        return [self._show_password(created.username, created.password), toast] if created.password else toast
 
-        async def done(result):
-            admin, created = result
-            self.create_open = False
-            if form_data.get("provision") in ("on", True, "true"):
-                provision_in_background(created.username, actor=admin.username, ip=self._client_ip())
-            await self._refresh()
-            toast = rx.toast.success(f"User {created.username} created.")
-            if not created.password:
-                return toast
-            self.one_time_password_user = created.username
-            return [ONE_TIME_PASSWORD.push(created.password), toast]
-
-        def failed(exc):
-            self.create_error = str(exc)
-
-        self.create_error = ""
-        async for update in self._perform("create_user", "create", work, done, failed):
-            yield update
-
-    @rx.event
+    @admin_event(Action.CREATE_USER)
     async def open_create(self, open_: bool):
-        if await self._admin("create_user") is None:
-            return denied()
         self.create_open, self.create_error = bool(open_), ""
 
-    @rx.event
-    async def set_active(self, user_id: int, active: bool):
-        def work(admin, ip):
-            warning = users.set_active(admin, user_id, bool(active), ip)
-            if warning:
-                return rx.toast.warning(warning)
-            return rx.toast.success("Account enabled." if active else "Account disabled: its sessions ended and its container stopped.")
+    @admin_event(lambda active, **_: Action.ENABLE_USER if active else Action.DISABLE_USER, busy="active:{user_id}")
+    async def set_active(self, admin: CurrentUser, user_id: int, active: bool):
+        warning = await self._run(users.set_active, admin, user_id, bool(active), self._client_ip())
+        await self._refresh()
+        if warning:
+            return rx.toast.warning(warning)
+        return rx.toast.success("Account enabled." if active else "Account disabled: its sessions ended and its container stopped.")
 
-        async for update in self._change("enable_user" if active else "disable_user", f"active:{user_id}", work):
-            yield update
+    @admin_event(lambda role, **_: Action.PROMOTE_USER if role == "admin" else Action.DEMOTE_USER, busy="role:{user_id}")
+    async def set_role(self, admin: CurrentUser, user_id: int, role: str):
+        await self._run(users.set_role, admin, user_id, str(role), self._client_ip())
+        await self._refresh()
+        return rx.toast.success("Promoted to admin." if role == "admin" else "Demoted to user.")
 
-    @rx.event
-    async def set_role(self, user_id: int, role: str):
-        def work(admin, ip):
-            users.set_role(admin, user_id, str(role), ip)
-            return rx.toast.success("Promoted to admin." if role == "admin" else "Demoted to user.")
+    @admin_event(Action.SET_IDLE_EXEMPT, busy="idle:{user_id}")
+    async def set_idle_exempt(self, admin: CurrentUser, user_id: int, exempt: bool):
+        await self._run(users.set_idle_exempt, admin, user_id, bool(exempt), self._client_ip())
+        await self._refresh()
+        return rx.toast.success("Never stopped when idle." if exempt else "Stopped when idle again.")
 
-        async for update in self._change("promote_user" if role == "admin" else "demote_user", f"role:{user_id}", work):
-            yield update
+    @admin_event(Action.RESET_PASSWORD, busy="password:{user_id}")
+    async def reset_password(self, admin: CurrentUser, user_id: int):
+        password = await self._run(users.reset_password, admin, user_id, self._client_ip())
+        row = self._row(user_id)
+        return [self._show_password(row["username"] if row else "", password), rx.toast.success("Password reset; the user's sessions were ended.")]
 
-    @rx.event
-    async def set_idle_exempt(self, user_id: int, exempt: bool):
-        def work(admin, ip):
-            users.set_idle_exempt(admin, user_id, bool(exempt), ip)
-            return rx.toast.success("Never stopped when idle." if exempt else "Stopped when idle again.")
+    @admin_event(Action.DELETE_USER, busy="delete:{user_id}")
+    async def delete_user(self, admin: CurrentUser, user_id: int):
+        name = await self._run(users.admin_delete_user, admin, user_id, self._client_ip())
+        await self._refresh()
+        return rx.toast.success(f"User {name} and their container deleted; their activity stays in the log.")
 
-        async for update in self._change("set_idle_exempt", f"idle:{user_id}", work):
-            yield update
-
-    @rx.event
-    async def reset_password(self, user_id: int):
-        async def done(password):
-            row = self._row(user_id)
-            self.one_time_password_user = row["username"] if row else ""
-            return [ONE_TIME_PASSWORD.push(password), rx.toast.success("Password reset; the user's sessions were ended.")]
-
-        async for update in self._perform("reset_password", f"password:{user_id}", lambda admin, ip: users.reset_password(admin, user_id, ip), done):
-            yield update
-
-    @rx.event
-    async def delete_user(self, user_id: int):
-        def work(admin, ip):
-            name = users.admin_delete_user(admin, user_id, ip)
-            return rx.toast.success(f"User {name} and their container deleted; their activity stays in the log.")
-
-        async for update in self._change("delete_user", f"delete:{user_id}", work):
-            yield update
-
-    @rx.event
+    @admin_event(Action.SET_LIMITS)
     async def open_limits(self, user_id: int):
-        if await self._admin("set_limits") is None:
-            return denied()
         row = self._row(user_id)
         self.limits_user, self.limits_open = (row or {}), row is not None
 
-    @rx.event
+    @admin_event(Action.SET_LIMITS)
     async def set_limits_open(self, open_: bool):
-        if await self._admin("set_limits") is None:
-            return denied()
         self.limits_open = bool(open_) and bool(self.limits_user)
 
-    @rx.event
-    async def save_limits(self, form_data: dict):
+    @admin_event(Action.SET_LIMITS)
+    async def save_limits(self, admin: CurrentUser, form_data: dict):
         user_id = self.limits_user.get("id")  # the row the dialog was opened for, not a form field
-        self.limits_open = False
-
-        def work(admin, ip):
-            return rx.toast.success(users.set_limits(admin, user_id, form_data.get("mem_limit_mb"), form_data.get("cpu_limit"), ip))
-
-        async for update in self._change("set_limits", f"limits:{user_id}", work):
-            yield update
+        self.limits_open, self.pending = False, f"limits:{user_id}"  # the dialog closes while the limits apply
+        yield
+        message = await self._run(users.set_limits, admin, user_id, form_data.get("mem_limit_mb"), form_data.get("cpu_limit"), self._client_ip())
+        await self._refresh()
+        yield rx.toast.success(message)
