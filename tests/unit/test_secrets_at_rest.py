@@ -13,7 +13,7 @@ from reflex_base.utils.format import json_dumps
 
 from saas_panel.services import api_tokens, auth, users
 from saas_panel.state.admin import TokensState, UsersState
-from tests.handlers import run, state_with_token
+from tests.handlers import call, run, state_with_token
 
 
 def _stored(state) -> bytes:
@@ -85,7 +85,7 @@ def test_a_new_api_token_is_shown_but_never_stored(admin, monkeypatch):
 
 def test_a_reset_password_is_shown_but_never_stored(admin, monkeypatch):
     state = state_with_token(UsersState, admin)
-    run(UsersState.event_handlers["load"].fn(state))
+    call(state, UsersState.event_handlers["load"])
     victim = next(row["id"] for row in state.rows if row["username"] == "victim")
     password = _shown_not_stored(monkeypatch, state, UsersState.event_handlers["reset_password"], (users, "reset_password"), str, user_id=victim)
     assert auth.authenticate("victim", password).username == "victim"
