@@ -4,11 +4,10 @@ Each side is timed from the call until the new container answers HTTP 200 on
 GET /health at 127.0.0.1:<host_port>. Our side is
 `saas_panel.services.provisioning.provision` (DB row, engine create/start,
 DB update, activity row). The raw side is `docker.containers.run(..., detach=True)`
-of the same image with the same hardened options as `DockerRuntime.create`
-(init, read-only root + tmpfs /tmp, cap_drop ALL, no-new-privileges, pids,
-memory and CPU limits, user 65534, restart policy, port 8080 published on
-127.0.0.1 with an engine-chosen port, same network), then a reload to read
-the published port. Both sides measured in the same run, on the same network.
+of the same image with the options `DockerRuntime.create` passes (the same
+`create_options`: every hardening, limits, port 8080 published on 127.0.0.1
+with an engine-chosen port, same network), then a reload to read the
+published port. Both sides measured in the same run, on the same network.
 
 Lines:
 - `"n": 1`: one container at a time, REPEAT samples per side (interleaved
@@ -62,7 +61,7 @@ PROBE_TIMEOUT_S = 0.5
 BENCH_LABEL = "saas-panel.bench"
 PASSWORD = "bench password 1234"
 
-_ENV_KEYS = ("SAAS_PANEL_CONTAINER_PREFIX", "SAAS_PANEL_USER_NETWORK", "SAAS_PANEL_BCRYPT_ROUNDS")
+_ENV_KEYS = ("SAAS_PANEL_CONTAINER_PREFIX", "SAAS_PANEL_USER_NETWORK", "SAAS_PANEL_BCRYPT_ROUNDS", "SAAS_PANEL_BIND_HOST")
 
 
 class BenchError(Exception):
@@ -98,6 +97,7 @@ def _bench_env(prefix: str, network: str) -> Iterator[None]:
     os.environ["SAAS_PANEL_CONTAINER_PREFIX"] = prefix
     os.environ["SAAS_PANEL_USER_NETWORK"] = network
     os.environ["SAAS_PANEL_BCRYPT_ROUNDS"] = "4"
+    os.environ["SAAS_PANEL_BIND_HOST"] = "127.0.0.1"  # both sides are polled on a loopback host port
     try:
         yield
     finally:
@@ -150,32 +150,18 @@ class Bench:
 
     def raw_create(self) -> int | None:
         """`containers.run` with our create's options, then reload for the port."""
+        from saas_panel.runtime.docker_runtime import create_options
+        from saas_panel.services.provisioning import container_spec
+
         settings = self._settings()
         with self._lock:
             name = f"{self.prefix}raw-{self._raw_seq:03d}"
             self._raw_seq += 1
-        memory = f"{settings.default_mem_limit_mb}m"
-        container = self.client.containers.run(
-            settings.user_image,
-            detach=True,
-            name=name,
-            hostname=name[:63],
-            labels={BENCH_LABEL: self.tag},
-            environment={"SAAS_USERNAME": name},
-            ports={f"{settings.user_app_port}/tcp": (settings.bind_host, None)},
-            network=self.network,
-            user="65534:65534",
-            init=True,
-            read_only=True,
-            tmpfs={"/tmp": "rw,noexec,nosuid,nodev,size=16m"},
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges:true"],
-            pids_limit=settings.pids_limit,
-            mem_limit=memory,
-            memswap_limit=memory,
-            nano_cpus=int(settings.default_cpu_limit * 1e9),
-            restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
-        )
+        # The settings' network is this run's network (see _bench_env).
+        spec = container_spec(name, name, settings.user_image, settings.default_mem_limit_mb, settings.default_cpu_limit)
+        # Not the panel's labels: its collector must not count these containers as orphans.
+        options = {**create_options(spec), "labels": {BENCH_LABEL: self.tag}}
+        container = self.client.containers.run(spec.image, detach=True, **options)
         container.reload()
         for bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).values():
             for binding in bindings or []:

@@ -1,12 +1,49 @@
-"""The container engine behind a small interface. Only this package imports `docker`."""
+"""The container engine behind a small interface. Only this package imports an engine's SDK.
 
-from saas_panel.runtime.base import ContainerInfo, ContainerRuntime, ContainerSpec, ContainerStats
+SAAS_PANEL_RUNTIME names the engine; RUNTIMES maps each name to its class, imported only
+when chosen (as JupyterHub's spawner_class setting does). A new engine is one new module
+implementing `ContainerRuntime` and one line in RUNTIMES.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+from saas_panel.config import get_settings
+from saas_panel.runtime.base import ContainerInfo, ContainerRuntime, ContainerSpec
+
+RUNTIMES: dict[str, str] = {
+    "docker": "saas_panel.runtime.docker_runtime:DockerRuntime",
+}
+
+_shared: ContainerRuntime | None = None
+_shared_lock = threading.Lock()
+
+
+def runtime_class(name: str) -> type[ContainerRuntime]:
+    """The class registered under `name`; ValueError naming the known ones otherwise."""
+    if name not in RUNTIMES:
+        known = ", ".join(sorted(RUNTIMES))
+        raise ValueError(f"SAAS_PANEL_RUNTIME={name!r} is not a known container runtime (known: {known})")
+    module, _, attribute = RUNTIMES[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def get_runtime() -> ContainerRuntime:
-    from saas_panel.runtime.docker_runtime import DockerRuntime
+    """The runtime SAAS_PANEL_RUNTIME names, made on first use and shared by the whole process."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = runtime_class(get_settings().runtime)()
+        return _shared
 
-    return DockerRuntime.shared()
+
+def reset_runtime() -> None:
+    """Forget the shared runtime: the next `get_runtime()` reads the setting again (tests)."""
+    global _shared
+    with _shared_lock:
+        _shared = None
 
 
-__all__ = ["ContainerInfo", "ContainerRuntime", "ContainerSpec", "ContainerStats", "get_runtime"]
+__all__ = ["RUNTIMES", "ContainerInfo", "ContainerRuntime", "ContainerSpec", "get_runtime", "reset_runtime", "runtime_class"]

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 MANAGED_LABEL = "saas-panel.managed"
 OWNER_LABEL = "saas-panel.owner"
@@ -58,12 +59,10 @@ class ContainerInfo:
     def running(self) -> bool:
         return self.state in ("running", "restarting")
 
-
-@dataclass(frozen=True)
-class ContainerStats:
-    cpu_percent: float
-    mem_bytes: int
-    mem_limit_bytes: int | None
+    @property
+    def owner(self) -> str | None:
+        """The username the container was made for; None for one the panel did not make."""
+        return self.labels.get(OWNER_LABEL)
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,11 @@ class UsageSample:
 class ContainerEvent:
     container_id: str
     name: str
-    action: str  # the engine's word: start, die, stop, destroy, ...
+    action: str  # the engine's word (start, die, destroy, ...), kept for the activity log
     owner: str | None
+    # What the event leaves the container as, in engine-neutral words: "running", "stopped" or
+    # "missing"; None when it changes nothing by itself (an engine's kill is followed by its die).
+    state: Literal["running", "stopped", "missing"] | None
 
 
 class EventStream(ABC):
@@ -129,9 +131,6 @@ class ContainerRuntime(ABC):
 
     @abstractmethod
     def logs(self, container_id: str, tail: int = 200) -> str: ...
-
-    @abstractmethod
-    def stats(self, container_id: str) -> ContainerStats: ...
 
     @abstractmethod
     def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:

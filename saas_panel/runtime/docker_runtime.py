@@ -25,7 +25,6 @@ from saas_panel.runtime.base import (
     ContainerInfo,
     ContainerRuntime,
     ContainerSpec,
-    ContainerStats,
     EventStream,
     UsageSample,
 )
@@ -35,9 +34,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 API_TIMEOUT_S = 30
 STATS_API_CONCURRENCY = 16
-# Only events that change a container's state; healthcheck exec_* events are the bulk otherwise.
-STATE_EVENTS = ("start", "restart", "unpause", "pause", "die", "stop", "kill", "destroy")
+# The events that change a container's state, and the state each leaves it in (ContainerEvent.state).
+# Only these are asked for: healthcheck exec_* events are the bulk otherwise.
+EVENT_STATES = {
+    "start": "running",
+    "restart": "running",
+    "unpause": "running",
+    "pause": "stopped",
+    "die": "stopped",
+    "stop": "stopped",
+    "kill": None,  # followed by die
+    "destroy": "missing",
+}
 TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=16m"
+NOBODY = "65534:65534"
 UNAVAILABLE = "The container engine is unavailable. Is Docker running?"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 
@@ -134,17 +144,6 @@ def _memory_from_stats(stats: dict) -> tuple[int, int | None]:
     return max(0, memory.get("usage", 0) - inactive), memory.get("limit")
 
 
-def _cpu_percent(stats: dict) -> float:
-    cpu, pre = stats.get("cpu_stats") or {}, stats.get("precpu_stats") or {}
-    try:
-        cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
-        system_delta = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
-    except (KeyError, TypeError):
-        return 0.0  # one_shot stats carry no previous sample
-    cpus = cpu.get("online_cpus") or 1
-    return round(cpu_delta / system_delta * cpus * 100, 2) if system_delta > 0 else 0.0
-
-
 class DockerEventStream(EventStream):
     def __init__(self, stream):
         self._stream = stream
@@ -154,11 +153,13 @@ class DockerEventStream(EventStream):
             for raw in self._stream:
                 actor = raw.get("Actor") or {}
                 attributes = actor.get("Attributes") or {}
+                action = (raw.get("Action") or raw.get("status") or "").split(":")[0]
                 yield ContainerEvent(
                     container_id=actor.get("ID") or raw.get("id", ""),
                     name=attributes.get("name", ""),
-                    action=(raw.get("Action") or raw.get("status") or "").split(":")[0],
+                    action=action,
                     owner=attributes.get(OWNER_LABEL),
+                    state=EVENT_STATES.get(action),
                 )
         except (requests.exceptions.RequestException, DockerException, OSError, AttributeError) as exc:
             raise EngineUnavailable(UNAVAILABLE) from exc
@@ -179,22 +180,43 @@ def _usage_from_stats(stats: dict) -> UsageSample | None:
     return UsageSample(cpu_ns=cpu_ns, mem_bytes=mem_bytes, mem_limit_bytes=mem_limit, read_at=time.monotonic())
 
 
-class DockerRuntime(ContainerRuntime):
-    _shared: DockerRuntime | None = None
-    _shared_lock = threading.Lock()
+def create_options(spec: ContainerSpec) -> dict:
+    """The SDK's create arguments for `spec`, besides the image: every hardening of a user
+    container is written here and only here (the benchmark's raw side and the image test use it too)."""
+    memory = f"{spec.mem_limit_mb}m"
+    return dict(
+        name=spec.name,
+        hostname=spec.name[:63],
+        labels=spec.labels,
+        environment=spec.env,
+        # No host port unless asked for: the edge dials the container on its network.
+        ports={f"{spec.app_port}/tcp": (spec.bind_host, None)} if spec.bind_host else None,
+        network=spec.network,
+        user=NOBODY,
+        init=True,
+        read_only=True,
+        tmpfs={"/tmp": TMPFS_OPTIONS},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges:true"],
+        pids_limit=spec.pids_limit,
+        ulimits=[Ulimit(name="nofile", soft=spec.nofile_limit, hard=spec.nofile_limit)],
+        log_config=LogConfig(
+            type=LogConfig.types.JSON,
+            config={"max-size": spec.log_max_size, "max-file": str(spec.log_max_files)},
+        ),
+        mem_limit=memory,
+        memswap_limit=memory,
+        nano_cpus=int(spec.cpu_limit * 1e9),
+        restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
+    )
 
+
+class DockerRuntime(ContainerRuntime):
     def __init__(self, client: docker.DockerClient | None = None, cgroups: CgroupReader | None = None):
         self._client = client
         self._cgroups = cgroups or CgroupReader()
         self._network_lock = threading.Lock()
         self._networks_ready: set[str] = set()
-
-    @classmethod
-    def shared(cls) -> DockerRuntime:
-        with cls._shared_lock:
-            if cls._shared is None:
-                cls._shared = cls()
-            return cls._shared
 
     @property
     def client(self) -> docker.DockerClient:
@@ -259,33 +281,7 @@ class DockerRuntime(ContainerRuntime):
     @_translate_errors
     def create(self, spec: ContainerSpec) -> ContainerInfo:
         self._ensure_network(spec.network)
-        memory = f"{spec.mem_limit_mb}m"
-        container = self.client.containers.create(
-            spec.image,
-            name=spec.name,
-            hostname=spec.name[:63],
-            labels=spec.labels,
-            environment=spec.env,
-            # No host port unless asked for: the edge dials the container on its network.
-            ports={f"{spec.app_port}/tcp": (spec.bind_host, None)} if spec.bind_host else None,
-            network=spec.network,
-            user="65534:65534",
-            init=True,
-            read_only=True,
-            tmpfs={"/tmp": TMPFS_OPTIONS},
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges:true"],
-            pids_limit=spec.pids_limit,
-            ulimits=[Ulimit(name="nofile", soft=spec.nofile_limit, hard=spec.nofile_limit)],
-            log_config=LogConfig(
-                type=LogConfig.types.JSON,
-                config={"max-size": spec.log_max_size, "max-file": str(spec.log_max_files)},
-            ),
-            mem_limit=memory,
-            memswap_limit=memory,
-            nano_cpus=int(spec.cpu_limit * 1e9),
-            restart_policy={"Name": "on-failure", "MaximumRetryCount": 5},
-        )
+        container = self.client.containers.create(spec.image, **create_options(spec))
         container.start()
         container.reload()
         return _from_inspect(container.attrs)
@@ -344,12 +340,6 @@ class DockerRuntime(ContainerRuntime):
         raw = self.client.api.logs(container_id, tail=tail, timestamps=True)
         return raw.decode("utf-8", errors="replace")
 
-    @_translate_errors
-    def stats(self, container_id: str) -> ContainerStats:
-        stats = self.client.api.stats(container_id, stream=False, one_shot=True)
-        mem_bytes, mem_limit = _memory_from_stats(stats)
-        return ContainerStats(cpu_percent=_cpu_percent(stats), mem_bytes=mem_bytes, mem_limit_bytes=mem_limit)
-
     def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
         samples: dict[str, UsageSample] = {}
         remote: list[str] = []
@@ -374,6 +364,6 @@ class DockerRuntime(ContainerRuntime):
 
     @_translate_errors
     def events(self) -> EventStream:
-        filters = {"type": "container", "label": f"{MANAGED_LABEL}=true", "event": list(STATE_EVENTS)}
+        filters = {"type": "container", "label": f"{MANAGED_LABEL}=true", "event": list(EVENT_STATES)}
         stream = self.client.events(decode=True, filters=filters)
         return DockerEventStream(stream)

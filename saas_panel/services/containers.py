@@ -20,10 +20,9 @@ from saas_panel.models import Container, Outcome, User
 from saas_panel.runtime import ContainerRuntime, get_runtime
 from saas_panel.services import activity, provisioning
 from saas_panel.services.auth import CurrentUser
+from saas_panel.services.provisioning import ContainerAction, ContainerView, parse_action
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
 
-ACTIONS = ("start", "stop", "restart", "delete")
-DESTRUCTIVE = ("stop", "delete")
 MAX_BULK = 100
 BULK_WORKERS = 4
 LOG_TAIL_MAX = 1000
@@ -53,6 +52,8 @@ class ContainerQuery:
 
 @dataclass(frozen=True)
 class ContainerRow:
+    """One line of the admin's table: the row's values as display text, with the last visit."""
+
     id: int
     name: str
     owner: str  # "" when the owner was deleted
@@ -111,63 +112,35 @@ def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
     )
 
 
-def distinct_images(limit: int = 50) -> list[str]:
-    with session_scope() as session:
-        return list(session.exec(select(Container.image).distinct().order_by(Container.image).limit(limit)).all())
-
-
-def _owner_of(container_id: int) -> tuple[Container, str | None]:
+def _row_and_owner(container_id: int) -> tuple[Container, User | None]:
     with session_scope() as session:
         row = session.get(Container, int(container_id))
         if row is None:
             raise NotFound("This container no longer exists.")
-        owner = session.get(User, row.user_id) if row.user_id else None
-        return row, owner.username if owner else None
+        return row, session.get(User, row.user_id) if row.user_id else None
 
 
-@dataclass(frozen=True)
-class ContainerRecord:
-    id: int
-    name: str
-    owner: str  # "" when the owner was deleted
-    image: str
-    state: str
-    host_port: int | None
-    engine_id: str | None
-    created_at: datetime | None
-    started_at: datetime | None
-    error: str | None
+def _owner_of(container_id: int) -> tuple[Container, str | None]:
+    row, owner = _row_and_owner(container_id)
+    return row, owner.username if owner else None
 
 
-def get(container_id: int) -> ContainerRecord:
+def get(container_id: int) -> ContainerView:
     """One container's row as the panel last saw it (no engine call)."""
-    row, owner = _owner_of(container_id)
-    return ContainerRecord(
-        id=row.id,
-        name=row.name,
-        owner=owner or "",
-        image=row.image,
-        state=row.state,
-        host_port=row.host_port,
-        engine_id=row.engine_id,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        error=row.error,
-    )
+    return provisioning.view_of(*_row_and_owner(container_id))
 
 
-def act(admin: CurrentUser, container_id: int, action: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> str:
+def act(admin: CurrentUser, container_id: int, action: ContainerAction | str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> str:
     """Start, stop, restart or delete one container as `admin`; returns its name."""
-    if action not in ACTIONS:
-        raise ValidationError("action", "Unknown container action.")
+    action = parse_action(action)
     row, owner = _owner_of(container_id)
     if owner is not None:
-        if action == "delete":
+        if action is ContainerAction.DELETE:
             provisioning.deprovision(owner, actor=admin.username, ip=ip, runtime=runtime)
         else:
             provisioning.control(owner, action, actor=admin.username, ip=ip, runtime=runtime)
         return row.name
-    if action != "delete":  # an orphan row (owner deleted): it can only be cleaned up
+    if action is not ContainerAction.DELETE:  # an orphan row (owner deleted): it can only be cleaned up
         raise NotFound("This container has no owner any more; it can only be deleted.")
     (runtime or get_runtime()).remove(row.engine_id or row.name)
     with session_scope() as session:
@@ -191,10 +164,9 @@ class BulkResult:
         return text
 
 
-def bulk(admin: CurrentUser, container_ids: list, action: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> BulkResult:
+def bulk(admin: CurrentUser, container_ids: list, action: ContainerAction | str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> BulkResult:
     """Apply `action` to up to MAX_BULK containers, a few at a time; one failure does not stop the rest."""
-    if action not in ACTIONS:
-        raise ValidationError("action", "Unknown container action.")
+    action = parse_action(action)
     try:
         ids = list(dict.fromkeys(int(i) for i in container_ids))
     except (TypeError, ValueError):
@@ -218,7 +190,7 @@ def bulk(admin: CurrentUser, container_ids: list, action: str, ip: str | None = 
         failed=[(name, error) for name, error in outcomes if error is not None],
     )
     activity.record(
-        activity.Action(f"bulk_{action}"),
+        action.bulk_logged_as,
         actor=admin.username,
         target=f"{len(ids)} containers",
         target_is_account=False,
@@ -231,6 +203,8 @@ def bulk(admin: CurrentUser, container_ids: list, action: str, ip: str | None = 
 
 @dataclass(frozen=True)
 class ContainerDetail:
+    """The admin's detail dialog: the row joined with a fresh inspect and the log tail, as display text."""
+
     id: int
     name: str
     owner: str

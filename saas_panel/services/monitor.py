@@ -22,20 +22,9 @@ from saas_panel.runtime import ContainerInfo, ContainerRuntime
 from saas_panel.runtime.base import ContainerEvent, UsageSample
 from saas_panel.runtime.cgroups import cpu_percent
 from saas_panel.services import activity, metrics
-from saas_panel.services.provisioning import panel_action_in_progress
+from saas_panel.services.provisioning import engine_state, panel_action_in_progress
 
 COMPACT_EVERY_S = 60
-
-EVENT_STATES = {
-    "start": ContainerState.RUNNING,
-    "restart": ContainerState.RUNNING,
-    "unpause": ContainerState.RUNNING,
-    "die": ContainerState.STOPPED,
-    "stop": ContainerState.STOPPED,
-    "kill": None,  # followed by die
-    "pause": ContainerState.STOPPED,
-    "destroy": ContainerState.MISSING,
-}
 
 
 @dataclass(frozen=True)
@@ -68,12 +57,6 @@ class Snapshot:
         return sorted(self.containers, key=lambda c: (c.cpu_percent, c.mem_bytes), reverse=True)[:n]
 
 
-def _engine_state(info: ContainerInfo | None) -> ContainerState:
-    if info is None:
-        return ContainerState.MISSING
-    return ContainerState.RUNNING if info.running else ContainerState.STOPPED
-
-
 class Collector:
     def __init__(self, runtime: ContainerRuntime):
         self.runtime = runtime
@@ -93,7 +76,7 @@ class Collector:
             usage.append(
                 ContainerUsage(
                     name=info.name,
-                    owner=info.labels.get("saas-panel.owner"),
+                    owner=info.owner,
                     state=ContainerState.RUNNING.value,
                     cpu_percent=cpu_percent(self._previous.get(info.id), sample),
                     mem_bytes=sample.mem_bytes,
@@ -128,7 +111,7 @@ class Collector:
                 if row.state == ContainerState.PROVISIONING.value or (row.state == ContainerState.ERROR.value and info is None):
                     by_state[row.state] = by_state.get(row.state, 0) + 1
                     continue
-                new_state = _engine_state(info)
+                new_state = engine_state(info)
                 if new_state.value != row.state and not panel_action_in_progress(row.name):
                     activity.record(
                         activity.Action(f"container_{new_state.value}"),
@@ -149,9 +132,9 @@ class Collector:
 
     def apply_event(self, event: ContainerEvent) -> tuple[str, str] | None:
         """Update the one row an engine event is about; return (owner, new state) if it changed."""
-        new_state = EVENT_STATES.get(event.action)
-        if new_state is None or not event.name:
+        if event.state is None or not event.name:
             return None
+        new_state = ContainerState(event.state)
         now = utcnow()
         with session_scope() as session:
             found = session.exec(

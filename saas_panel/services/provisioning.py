@@ -16,35 +16,65 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from functools import lru_cache
-from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.errors import ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound, PermissionDenied
+from saas_panel.errors import (
+    ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound, PermissionDenied, ValidationError,
+)
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, get_runtime
-from saas_panel.runtime.base import OWNER_LABEL
 from saas_panel.services import activity, throttle
 from saas_panel.services.auth import CurrentUser
 
-Action = Literal["start", "stop", "restart"]
 NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
+
+
+class ContainerAction(str, Enum):
+    """Everything a person can do to a container: its owner the first three, an admin all four."""
+
+    START = "start"
+    STOP = "stop"
+    RESTART = "restart"
+    DELETE = "delete"
+
+    @property
+    def logged_as(self) -> activity.Action:
+        return activity.Action.REMOVE_CONTAINER if self is ContainerAction.DELETE else activity.Action(self.value)
+
+    @property
+    def bulk_logged_as(self) -> activity.Action:
+        return activity.Action(f"bulk_{self.value}")
+
+
+CONTROL_ACTIONS = (ContainerAction.START, ContainerAction.STOP, ContainerAction.RESTART)  # keep the container
+
+
+def parse_action(value: str, allowed: tuple[ContainerAction, ...] = tuple(ContainerAction)) -> ContainerAction:
+    """`value` as one of `allowed`; a client's unknown word is a ValidationError."""
+    if value not in allowed:
+        raise ValidationError("action", "Unknown container action.")
+    return ContainerAction(value)
 
 
 @dataclass(frozen=True)
 class ContainerView:
-    owner: str
+    """A container's row as the panel last saw it (or just synced it with the engine)."""
+
+    id: int
+    owner: str  # "" when the owner was deleted
     name: str
     state: str
     image: str
     engine_id: str | None
     host_port: int | None
-    mem_limit_mb: int
-    cpu_limit: float
+    mem_limit_mb: int | None  # the owner's limits; None without an owner
+    cpu_limit: float | None
     created_at: datetime | None
     started_at: datetime | None
     error: str | None
@@ -53,17 +83,20 @@ class ContainerView:
 
 
 def container_name(username: str) -> str:
-    """A Docker-safe name (usernames are [a-z0-9_-], older ones with '_')."""
+    """A name the engine accepts (usernames are [a-z0-9_-], older ones with '_')."""
     return f"{get_settings().container_prefix}{username}"
 
 
-def engine_state(info: ContainerInfo) -> ContainerState:
+def engine_state(info: ContainerInfo | None) -> ContainerState:
+    """The row state matching what the engine reports (None: it has no such container)."""
+    if info is None:
+        return ContainerState.MISSING
     return ContainerState.RUNNING if info.running else ContainerState.STOPPED
 
 
 @lru_cache(maxsize=1)
 def _spawn_slots() -> threading.BoundedSemaphore:
-    """Caps concurrent container creations: past the engine's ~8/s, more only queue inside dockerd."""
+    """Caps concurrent container creations: past the engine's ~8/s, more only queue inside the engine."""
     return threading.BoundedSemaphore(get_settings().max_concurrent_provisioning)
 
 
@@ -107,10 +140,12 @@ def _limits(user: User) -> tuple[int, float]:
     return user.mem_limit_mb or settings.default_mem_limit_mb, user.cpu_limit or settings.default_cpu_limit
 
 
-def _view(row: Container, user: User, engine_available: bool = True) -> ContainerView:
-    mem, cpu = _limits(user)
+def view_of(row: Container, user: User | None, engine_available: bool = True) -> ContainerView:
+    """The view of `row`, owned by `user` (None: the owner was deleted)."""
+    mem, cpu = _limits(user) if user is not None else (None, None)
     return ContainerView(
-        owner=user.username,
+        id=row.id,
+        owner=user.username if user is not None else "",
         name=row.name,
         state=row.state,
         image=row.image,
@@ -122,7 +157,7 @@ def _view(row: Container, user: User, engine_available: bool = True) -> Containe
         started_at=row.started_at,
         error=row.error,
         engine_available=engine_available,
-        host_label=user.host_label,
+        host_label=user.host_label if user is not None else "",
     )
 
 
@@ -161,24 +196,28 @@ def _claim_row(username: str) -> tuple[Container, User]:
     raise EngineError("Could not reserve a container for this user; try again.")
 
 
-def _spec(row: Container, user: User) -> ContainerSpec:
+def container_spec(name: str, username: str, image: str, mem_limit_mb: int, cpu_limit: float) -> ContainerSpec:
+    """What the engine is asked for: `username`'s container under the current settings."""
     settings = get_settings()
-    mem, cpu = _limits(user)
     return ContainerSpec(
-        name=row.name,
-        image=row.image,
-        owner=user.username,
+        name=name,
+        image=image,
+        owner=username,
         app_port=settings.user_app_port,
         bind_host=settings.bind_host,
         network=settings.user_network,
-        mem_limit_mb=mem,
-        cpu_limit=cpu,
+        mem_limit_mb=mem_limit_mb,
+        cpu_limit=cpu_limit,
         pids_limit=settings.pids_limit,
-        env={"SAAS_USERNAME": user.username},
+        env={"SAAS_USERNAME": username},
         log_max_size=settings.log_max_size,
         log_max_files=settings.log_max_files,
         nofile_limit=settings.nofile_limit,
     )
+
+
+def _spec(row: Container, user: User) -> ContainerSpec:
+    return container_spec(row.name, user.username, row.image, *_limits(user))
 
 
 def _inspect_reserved(runtime: ContainerRuntime, name: str) -> ContainerInfo:
@@ -200,7 +239,7 @@ def _ensure_container(runtime: ContainerRuntime, spec: ContainerSpec) -> Contain
             return runtime.create(spec)
         except ContainerExists:
             info = _inspect_reserved(runtime, spec.name)
-    if info.labels.get(OWNER_LABEL) != spec.owner:
+    if info.owner != spec.owner:
         raise EngineError(f"The name {spec.name} is taken by a container the panel does not manage.")
     return info if info.running else runtime.start(info.id)
 
@@ -211,10 +250,8 @@ def _save_engine_state(row_id: int, info: ContainerInfo | None, error: str | Non
         row = session.get(Container, row_id)
         if row is None:
             raise NotFound("This user no longer exists.")
-        if info is None:
-            row.state = ContainerState.ERROR.value if error else ContainerState.MISSING.value
-        else:
-            row.state = engine_state(info).value
+        row.state = ContainerState.ERROR.value if error else engine_state(info).value
+        if info is not None:
             row.engine_id = info.id
             row.host_port = info.host_port if info.running else row.host_port
             row.started_at = info.started_at if info.running else row.started_at
@@ -241,7 +278,7 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
             runtime.remove(info.id)
             raise
     activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
-    return _view(row, user)
+    return view_of(row, user)
 
 
 def container_row_id(username: str) -> int | None:
@@ -258,20 +295,20 @@ def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerV
     if row is None:
         return None
     if row.state == ContainerState.PROVISIONING.value:
-        return _view(row, user)
+        return view_of(row, user)
     try:
         info = runtime.inspect(row.engine_id or row.name)
     except ContainerNotFound:
         info = None
     except EngineUnavailable:
-        return _view(row, user, engine_available=False)
+        return view_of(row, user, engine_available=False)
     if row.state == ContainerState.ERROR.value and info is None:
-        return _view(row, user)
-    return _view(_save_engine_state(row.id, info), user)
+        return view_of(row, user)
+    return view_of(_save_engine_state(row.id, info), user)
 
 
 def control(
-    username: str, action: Action, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None,
+    username: str, action: ContainerAction | str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None,
     logged_as: activity.Action | None = None, details: str | None = None,
 ) -> ContainerView:
     """Start, stop or restart `username`'s container. Ownership is the caller's check.
@@ -279,26 +316,28 @@ def control(
     The activity row names `action`, or `logged_as` with `details` when the caller has a reason
     of its own (the idle culler's stop).
     """
+    action = parse_action(action, CONTROL_ACTIONS)
+    logged_as = logged_as or action.logged_as
     runtime = runtime or get_runtime()
     current = status(username, runtime)
     if current is None or current.state == ContainerState.MISSING.value:
-        if action == "stop":
+        if action is ContainerAction.STOP:
             raise NotFound("There is no container to stop.")
         return provision(username, actor=actor, ip=ip, runtime=runtime)
-    operation = {"start": runtime.start, "stop": runtime.stop, "restart": runtime.restart}[action]
+    operation = {ContainerAction.START: runtime.start, ContainerAction.STOP: runtime.stop, ContainerAction.RESTART: runtime.restart}[action]
     try:
         with panel_action(current.name):
             info = operation(current.engine_id or current.name)
     except DomainError as exc:
-        activity.record(logged_as or action, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
+        activity.record(logged_as, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
         raise
     user, row = _user_and_row(username)
     row = _save_engine_state(row.id, info)
-    activity.record(logged_as or action, actor=actor, target=username, ip=ip, details=details)
-    return _view(row, user)
+    activity.record(logged_as, actor=actor, target=username, ip=ip, details=details)
+    return view_of(row, user)
 
 
-def user_control(user: CurrentUser, action: Action, *, ip: str | None = None) -> ContainerView:
+def user_control(user: CurrentUser, action: ContainerAction | str, *, ip: str | None = None) -> ContainerView:
     """A user acting on their own container: rate-limited per user; administrators have none."""
     settings = get_settings()
     throttle.hit(throttle.Limit(f"control:user:{user.id}", settings.container_action_limit, settings.container_action_window_seconds))

@@ -14,7 +14,7 @@ from saas_panel.db import session_scope
 from saas_panel.errors import DomainError, EngineUnavailable
 from saas_panel.models import ActivityLog, Container, User
 from saas_panel.runtime.base import OWNER_LABEL
-from saas_panel.runtime.docker_runtime import DockerRuntime
+from saas_panel.runtime.docker_runtime import TMPFS_OPTIONS, DockerRuntime
 from saas_panel.services import auth, provisioning, users
 
 
@@ -56,7 +56,9 @@ def test_provision_creates_one_hardened_container(engine, make_user, docker_clie
     assert host["Memory"] == 128 * 1024 * 1024 == host["MemorySwap"]
     assert host["NanoCpus"] == 500_000_000
     assert host["ReadonlyRootfs"] is True
-    assert "/tmp" in host["Tmpfs"]
+    assert host["Tmpfs"] == {"/tmp": TMPFS_OPTIONS} and {"noexec", "nosuid", "nodev"} <= set(TMPFS_OPTIONS.split(","))
+    assert host["Ulimits"] == [{"Name": "nofile", "Soft": 1024, "Hard": 1024}]
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}
     assert attrs["Config"]["User"] == "65534:65534"
     assert host["Init"] is True
     assert host["RestartPolicy"]["Name"] == "on-failure"

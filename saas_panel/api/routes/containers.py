@@ -10,6 +10,7 @@ from saas_panel.api.deps import Caller, admin_caller, client_ip, token_caller
 from saas_panel.api.paging import PageNumber, PerPage, page_out
 from saas_panel.api.schemas import DB_INT_MAX, ActionOut, ContainerOut, ContainerPage, ContainerRowOut, ContainerStateName, SearchText
 from saas_panel.services import containers
+from saas_panel.services.provisioning import CONTROL_ACTIONS, ContainerAction
 
 router = APIRouter(prefix="/api/containers", tags=["containers"])
 ContainerId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
@@ -36,13 +37,13 @@ def list_containers(
 
 @router.get("/{container_id}", response_model=ContainerOut, responses=NOT_FOUND)
 def get_container(container_id: ContainerId, caller: Caller = Depends(token_caller)) -> ContainerOut:
-    return ContainerOut(**vars(containers.get(container_id)))
+    return ContainerOut.model_validate(containers.get(container_id), from_attributes=True)
 
 
 @router.post("/{container_id}/{action}", response_model=ActionOut, responses=NOT_FOUND)
 def act(
     container_id: ContainerId,
-    action: Literal["start", "stop", "restart"],
+    action: Literal[tuple(a.value for a in CONTROL_ACTIONS)],  # type: ignore[valid-type]
     request: Request,
     caller: Caller = Depends(admin_caller),
 ) -> ActionOut:
@@ -52,5 +53,5 @@ def act(
 
 @router.delete("/{container_id}", response_model=ActionOut, responses=NOT_FOUND)
 def delete(container_id: ContainerId, request: Request, caller: Caller = Depends(admin_caller)) -> ActionOut:
-    name = containers.act(caller.user, container_id, "delete", ip=client_ip(request))
-    return ActionOut(container_id=container_id, name=name, action="delete")
+    name = containers.act(caller.user, container_id, ContainerAction.DELETE, ip=client_ip(request))
+    return ActionOut(container_id=container_id, name=name, action=ContainerAction.DELETE.value)

@@ -1,0 +1,151 @@
+"""Container runtimes in memory, for logic tests that need no engine (engine tests use the real one).
+
+Modelled on JupyterHub's tests/mocking.py (MockSpawner, SlowSpawner, NeverSpawner):
+FakeRuntime keeps its containers in a dict; SlowRuntime's create waits until the
+test releases it; FailingRuntime's create fails as an engine does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError
+from saas_panel.runtime.base import MANAGED_LABEL, ContainerEvent, ContainerInfo, ContainerRuntime, ContainerSpec, EventStream, UsageSample
+
+FIRST_HOST_PORT = 20000
+WAIT_LIMIT_S = 30  # a test that forgets to release a SlowRuntime fails instead of hanging
+
+
+class QuietEventStream(EventStream):
+    """A stream on which nothing happens until it is closed."""
+
+    def __init__(self):
+        self._closed = threading.Event()
+
+    def __iter__(self) -> Iterator[ContainerEvent]:
+        self._closed.wait()
+        return iter(())
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class FakeRuntime(ContainerRuntime):
+    """Containers as ContainerInfo values by id: created running, with an address and (if asked) a host port."""
+
+    def __init__(self):
+        self.containers: dict[str, ContainerInfo] = {}
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+
+    def ping(self) -> bool:
+        return True
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        with self._lock:
+            if any(info.name == spec.name for info in self.containers.values()):
+                raise ContainerExists("A container with this name already exists.")
+            number = next(self._numbers)
+            info = ContainerInfo(
+                id=uuid.uuid4().hex,
+                name=spec.name,
+                image=spec.image,
+                state="running",
+                host_port=FIRST_HOST_PORT + number if spec.bind_host else None,
+                labels=spec.labels,
+                created_at=datetime.now(timezone.utc),
+                started_at=datetime.now(timezone.utc),
+                mem_limit_bytes=spec.mem_limit_mb * 1024 * 1024,
+                cpu_limit=spec.cpu_limit,
+                pids_limit=spec.pids_limit,
+                address=f"10.99.0.{number}",
+            )
+            self.containers[info.id] = info
+            return info
+
+    def _find(self, name_or_id: str) -> ContainerInfo:
+        found = self.containers.get(name_or_id) or next((i for i in self.containers.values() if i.name == name_or_id), None)
+        if found is None:
+            raise ContainerNotFound("This container no longer exists.")
+        return found
+
+    def _set_state(self, name_or_id: str, state: str) -> ContainerInfo:
+        with self._lock:
+            info = self._find(name_or_id)
+            started_at = datetime.now(timezone.utc) if state == "running" else None
+            self.containers[info.id] = replace(info, state=state, started_at=started_at)
+            return self.containers[info.id]
+
+    def start(self, container_id: str) -> ContainerInfo:
+        return self._set_state(container_id, "running")
+
+    def stop(self, container_id: str, timeout: int = 5) -> ContainerInfo:
+        return self._set_state(container_id, "exited")
+
+    def restart(self, container_id: str, timeout: int = 5) -> ContainerInfo:
+        return self._set_state(container_id, "running")
+
+    def remove(self, container_id: str) -> None:
+        with self._lock:
+            try:
+                del self.containers[self._find(container_id).id]
+            except ContainerNotFound:
+                pass
+
+    def vanish(self, name: str) -> None:
+        """The container goes away behind the panel's back (removed by hand, lost with the engine's data)."""
+        self.remove(name)
+
+    def inspect(self, name_or_id: str) -> ContainerInfo:
+        with self._lock:
+            return self._find(name_or_id)
+
+    def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:
+        with self._lock:
+            info = self._find(container_id)
+            self.containers[info.id] = replace(info, mem_limit_bytes=mem_limit_mb * 1024 * 1024, cpu_limit=cpu_limit)
+
+    def list_managed(self) -> list[ContainerInfo]:
+        with self._lock:
+            return [info for info in self.containers.values() if info.labels.get(MANAGED_LABEL) == "true"]
+
+    def logs(self, container_id: str, tail: int = 200) -> str:
+        self.inspect(container_id)
+        return ""
+
+    def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
+        with self._lock:
+            running = [self.containers[i] for i in container_ids if i in self.containers and self.containers[i].running]
+        return {info.id: UsageSample(cpu_ns=0, mem_bytes=0, mem_limit_bytes=info.mem_limit_bytes, read_at=0.0) for info in running}
+
+    def events(self) -> EventStream:
+        return QuietEventStream()
+
+
+class SlowRuntime(FakeRuntime):
+    """`create` announces itself on `creating`, then waits for the test to set `release`."""
+
+    def __init__(self):
+        super().__init__()
+        self.creating = threading.Event()
+        self.release = threading.Event()
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        self.creating.set()
+        if not self.release.wait(WAIT_LIMIT_S):
+            raise EngineError("SlowRuntime was never released")
+        return super().create(spec)
+
+
+class FailingRuntime(FakeRuntime):
+    """`create` fails the way an engine does when it cannot create the container."""
+
+    MESSAGE = "The image is not on the engine: no such image"
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        raise EngineError(self.MESSAGE)
