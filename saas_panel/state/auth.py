@@ -14,7 +14,7 @@ import reflex as rx
 from saas_panel.services import auth, client_ip
 from saas_panel.services.app_access import safe_next
 from saas_panel.services.auth import CurrentUser
-from saas_panel.errors import DomainError, PermissionDenied
+from saas_panel.errors import DomainError
 from saas_panel.state.background import provision_in_background
 from saas_panel.state.rooms import leave_room
 
@@ -167,6 +167,3 @@ def _descendants(cls: type) -> list[type]:
 def home_for(role: str) -> str:
     return "/admin" if role == "admin" else "/dashboard"
 
-
-def denied_toast(exc: PermissionDenied):
-    return rx.toast.error(str(exc))

@@ -16,7 +16,6 @@ from saas_panel.state.auth import AuthState
 from saas_panel.state.background import provision_in_background, tab_connected
 from saas_panel.state.live import ContainerLive, load_timeline
 
-USER_ACTIONS = ("start", "stop", "restart")
 CHART_RANGES = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 MB = 1024 * 1024
 WATCH_INTERVAL_S = 0.5
@@ -161,7 +160,7 @@ class DashboardState(AuthState):
 
     @rx.event
     async def container_action(self, action: str):
-        if action not in USER_ACTIONS:
+        if action not in provisioning.CONTROL_ACTIONS:
             yield rx.toast.error("Unknown action.")
             return
         user = await self._current_user()

@@ -10,22 +10,13 @@ import reflex as rx
 from saas_panel.errors import DomainError
 from saas_panel.services import containers
 from saas_panel.services.activity import Action
+from saas_panel.services.provisioning import parse_action
 from saas_panel.services.auth import CurrentUser
 from saas_panel.state.admin.base import AdminBase, admin_event
 from saas_panel.state.admin.table import TableState
 
 DONE = {"start": "started", "stop": "stopped", "restart": "restarted", "delete": "deleted"}
-# The log's action for each action a client may ask for (the client's word is never logged).
-ADMIN_ACTIONS = {"start": Action.START, "stop": Action.STOP, "restart": Action.RESTART, "delete": Action.REMOVE_CONTAINER}
-BULK_ACTIONS = {"start": Action.BULK_START, "stop": Action.BULK_STOP, "restart": Action.BULK_RESTART, "delete": Action.BULK_DELETE}
 LOG_TAIL = 100
-
-
-def _known(actions: dict[str, Action], action: str) -> Action:
-    """The log's action for the action a client asked for; a DomainError for any other."""
-    if action not in actions:
-        raise DomainError("Unknown action.")
-    return actions[action]
 
 
 class ContainersState(TableState, AdminBase):
@@ -84,7 +75,7 @@ class ContainersState(TableState, AdminBase):
 
     # --- actions ---
 
-    @admin_event(lambda action, **_: _known(ADMIN_ACTIONS, action), busy="{action}:{container_id}")
+    @admin_event(lambda action, **_: parse_action(action).logged_as, busy="{action}:{container_id}")
     async def act(self, admin: CurrentUser, container_id: int, action: str):
         name = await self._run(containers.act, admin, container_id, action, self._client_ip())
         await self._refresh()
@@ -92,7 +83,7 @@ class ContainersState(TableState, AdminBase):
             await self._load_detail(container_id, missing_ok=True)
         return rx.toast.success(f"{name} {DONE.get(action, action)}.")
 
-    @admin_event(lambda action, **_: _known(BULK_ACTIONS, action), busy="bulk")
+    @admin_event(lambda action, **_: parse_action(action).bulk_logged_as, busy="bulk")
     async def bulk(self, admin: CurrentUser, action: str):
         result = await self._run(containers.bulk, admin, list(self.selected), action, self._client_ip())
         self.selected = []
