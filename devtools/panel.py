@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,10 +82,10 @@ class PanelProcess:
         except OSError:
             return ""
 
-    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT_S, urls: Sequence[str] = ()) -> None:
+        """Until each of `urls` (default: READY_PATHS on base_url) answers 200."""
         deadline = time.monotonic() + timeout
-        for path in READY_PATHS:
-            url = f"{self.base_url}{path}"
+        for url in urls or [f"{self.base_url}{path}" for path in READY_PATHS]:
             while True:
                 if self.process is not None and self.process.poll() is not None:
                     raise PanelStartError(f"panel exited early:\n{self.log_tail()}")

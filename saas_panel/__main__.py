@@ -1,4 +1,4 @@
-"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve | caddyfile`."""
+"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve | caddyfile | settings-table`."""
 
 from __future__ import annotations
 
@@ -7,23 +7,9 @@ import getpass
 import sys
 
 from saas_panel import migrations
+from saas_panel.bootstrap import bootstrap
 from saas_panel.services import users
 from saas_panel.errors import DomainError
-
-
-def _bootstrap() -> int:
-    migrations.upgrade()
-    result = users.ensure_admin()
-    if result.generated_password:
-        print(
-            "\n  First admin created. Log in as 'admin' with this password (shown once):\n"
-            f"\n      {result.generated_password}\n\n"
-            "  Change it with: python -m saas_panel create-admin\n",
-            flush=True,
-        )
-    elif result.created:
-        print("First admin 'admin' created with SAAS_PANEL_ADMIN_PASSWORD.", flush=True)
-    return 0
 
 
 def _create_admin() -> int:
@@ -57,7 +43,7 @@ def _serve(host: str) -> int:
     if not (PROJECT_ROOT / ".web" / "build" / "client" / "index.html").exists():
         print("error: no built frontend in .web/build/client; run `make image-inputs` first", file=sys.stderr)
         return 1
-    _bootstrap()
+    bootstrap()
     run_backend_prod(host, get_settings().backend_port, LogLevel.WARNING, mount_frontend_compiled_app=True)
     return 0
 
@@ -71,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="bootstrap, then serve the prebuilt app (used by the Docker image)")
     serve.add_argument("--host", default="0.0.0.0")
     sub.add_parser("caddyfile", help="print the edge's Caddyfile for the current settings")
+    sub.add_parser("settings-table", help="print README.md's settings table, generated from the settings")
     args = parser.parse_args(argv)
+    if args.command == "settings-table":
+        from saas_panel.settings_table import settings_table
+
+        print(settings_table(), end="")
+        return 0
     if args.command == "caddyfile":
         from saas_panel.services.edge_config import caddyfile
 
@@ -85,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return _create_admin()
         if args.command == "serve":
             return _serve(args.host)
-        return _bootstrap()
+        bootstrap()
+        return 0
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

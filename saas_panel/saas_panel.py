@@ -3,6 +3,7 @@
 import reflex as rx
 
 from saas_panel.api.app import create_api, outermost
+from saas_panel.bootstrap import on_backend_start
 from saas_panel.pages.admin import ADMIN_SCREENS
 from saas_panel.pages.auth import login_page, signup_page
 from saas_panel.pages.dashboard import dashboard_page
@@ -26,6 +27,7 @@ app = PanelApp(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
     api_transformer=create_api(),
 )
+app.register_lifespan_task(on_backend_start)  # first: the database is ready before anything else runs
 app.register_lifespan_task(run_collector)
 app.register_lifespan_task(housekeeping)
 app.register_lifespan_task(idle_culling)
