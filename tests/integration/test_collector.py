@@ -110,19 +110,28 @@ def test_engine_unreachable_then_back():
     Collector(get_runtime()).sweep(store=False)  # the real engine answers: no EngineUnavailable
 
 
+def _loop_watched_by(username: str, publisher: RecordingPublisher) -> CollectorLoop:
+    """A loop on the real engine whose only watcher is `username`, sweeping once in a test's time."""
+    watching = LocalWatchers()
+    watching.add(username)
+    return CollectorLoop(Collector(get_runtime()), publisher, LocalLease(), watching, SWEEP_ONCE_S)
+
+
+async def _first_sweep(publisher: RecordingPublisher) -> None:
+    await until(lambda: publisher.published("usage"), "the first sweep")
+    await asyncio.sleep(0.2)  # the event stream opens alongside the first sweep
+
+
 def test_the_loop_publishes_sweeps_and_events_to_watching_users_only(engine, make_user):
     make_user("erin")
     make_user("frank")
     erin, frank = provisioning.provision("erin"), provisioning.provision("frank")
-    watching = LocalWatchers()
-    watching.add("erin")
     publisher = RecordingPublisher()
-    loop = CollectorLoop(Collector(get_runtime()), publisher, LocalLease(), watching, SWEEP_ONCE_S)
+    loop = _loop_watched_by("erin", publisher)
 
     async def scenario() -> None:
         async with running(loop):
-            await until(lambda: publisher.published("usage"), "the first sweep")
-            await asyncio.sleep(0.2)  # the event stream opens alongside the first sweep
+            await _first_sweep(publisher)
             for name in (frank.name, erin.name):
                 await asyncio.to_thread(subprocess.run, ["docker", "kill", name], check=True, capture_output=True)
             await until(lambda: publisher.published("status"), "erin's stop")
@@ -188,15 +197,12 @@ class PublisherFailingOnce(RecordingPublisher):
 def test_an_event_that_could_not_be_published_does_not_end_the_stream(engine, make_user):
     make_user("gina")
     gina = provisioning.provision("gina")
-    watching = LocalWatchers()
-    watching.add("gina")
     publisher = PublisherFailingOnce()
-    loop = CollectorLoop(Collector(get_runtime()), publisher, LocalLease(), watching, SWEEP_ONCE_S)
+    loop = _loop_watched_by("gina", publisher)
 
     async def scenario() -> None:
         async with running(loop):
-            await until(lambda: publisher.published("usage"), "the first sweep")
-            await asyncio.sleep(0.2)
+            await _first_sweep(publisher)
             await asyncio.to_thread(subprocess.run, ["docker", "kill", gina.name], check=True, capture_output=True)
             await until(lambda: publisher.failed, "the failed update")
             await asyncio.to_thread(subprocess.run, ["docker", "start", gina.name], check=True, capture_output=True)
