@@ -9,6 +9,7 @@ import sys
 from saas_panel import migrations
 from saas_panel.bootstrap import bootstrap
 from saas_panel.services import users
+from saas_panel.config import InvalidSettings
 from saas_panel.errors import DomainError
 
 
@@ -59,29 +60,31 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("caddyfile", help="print the edge's Caddyfile for the current settings")
     sub.add_parser("settings-table", help="print README.md's settings table, generated from the settings")
     args = parser.parse_args(argv)
-    if args.command == "settings-table":
+    try:
+        return _run(args.command, args)
+    except (DomainError, InvalidSettings) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
+    if command == "settings-table":
         from saas_panel.settings_table import settings_table
 
         print(settings_table(), end="")
-        return 0
-    if args.command == "caddyfile":
+    elif command == "caddyfile":
         from saas_panel.services.edge_config import caddyfile
 
         print(caddyfile(), end="")
-        return 0
-    try:
-        if args.command == "migrate":
-            migrations.upgrade()
-            return 0
-        if args.command == "create-admin":
-            return _create_admin()
-        if args.command == "serve":
-            return _serve(args.host)
+    elif command == "migrate":
+        migrations.upgrade()
+    elif command == "create-admin":
+        return _create_admin()
+    elif command == "serve":
+        return _serve(args.host)
+    else:
         bootstrap()
-        return 0
-    except DomainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return 0
 
 
 if __name__ == "__main__":

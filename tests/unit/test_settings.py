@@ -110,3 +110,11 @@ def test_the_readme_table_is_the_generated_one():
 def test_the_command_prints_the_table(capsys):
     assert main(["settings-table"]) == 0
     assert capsys.readouterr().out == settings_table()
+
+
+def test_an_operator_command_with_a_bad_value_says_so_without_a_traceback(monkeypatch, capsys):
+    from saas_panel.__main__ import main
+
+    monkeypatch.setenv("SAAS_PANEL_SIGNUP", "maybe")
+    assert main(["caddyfile"]) == 1
+    assert capsys.readouterr().err == "error: SAAS_PANEL_SIGNUP must be one of open, closed, not 'maybe'\n"
