@@ -15,10 +15,10 @@ PerPage = Annotated[int, Query(ge=1, le=100)]
 P = TypeVar("P", bound=PageOut)
 
 
-def page_out(page_model: type[P], item_model: type, result: Page) -> P:
-    """A service's page of rows as `page_model`, each row as `item_model`."""
+def page_out(page_model: type[P], result: Page) -> P:
+    """A service's page of rows as `page_model`."""
     return page_model(
-        items=[item_model(**vars(row)) for row in result.rows],
+        items=result.rows,
         total=result.total,
         page=result.page,
         per_page=result.per_page,

@@ -1,12 +1,18 @@
-"""Request and response models. Field constraints turn bad input into 422 with a message per field."""
+"""Request and response models. Field constraints turn bad input into 422 with a message per field.
+
+Where an answer is a service's row (a dataclass), the row is the schema: its datetimes go out as ISO 8601.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from saas_panel.services.activity import ActivityRow
+from saas_panel.services.containers import ContainerRow
+from saas_panel.services.users import UserRow
 from saas_panel.services.validation import EMAIL_MAX_CHARS, USERNAME_RE
 
 USERNAME_PATTERN = r"^[a-z0-9_-]{3,32}$"  # any existing account (older ones may hold '_')
@@ -24,19 +30,6 @@ class ProvisionRequest(BaseModel):
     email: Annotated[str, StringConstraints(min_length=3, max_length=EMAIL_MAX_CHARS, pattern=r"^[^@\s<>\"']{1,64}@[^@\s]+$")]
 
     model_config = {"extra": "forbid"}
-
-
-class ContainerOut(BaseModel):
-    id: int
-    name: str
-    owner: str
-    image: str
-    state: str
-    host_port: int | None
-    engine_id: str | None
-    created_at: datetime | None
-    started_at: datetime | None
-    error: str | None
 
 
 class ProvisionOut(BaseModel):
@@ -66,42 +59,6 @@ class Stats(BaseModel):
     engine_ok: bool
 
 
-class UserOut(BaseModel):
-    id: int
-    username: str
-    email: str
-    role: str
-    is_active: bool
-    created_at: str
-    last_login_at: str
-    container_state: str
-    mem_limit_mb: int | None
-    cpu_limit: float | None
-
-
-class ContainerRowOut(BaseModel):
-    id: int
-    name: str
-    owner: str
-    image: str
-    state: str
-    host_port: str
-    created_at: str
-    started_at: str
-    error: str
-
-
-class ActivityOut(BaseModel):
-    id: int
-    time: str
-    actor: str
-    action: str
-    target: str
-    ip: str
-    outcome: str
-    details: str
-
-
 class PageOut(BaseModel):
     total: int
     page: int
@@ -110,15 +67,15 @@ class PageOut(BaseModel):
 
 
 class UserPage(PageOut):
-    items: list[UserOut]
+    items: list[UserRow]
 
 
 class ContainerPage(PageOut):
-    items: list[ContainerRowOut]
+    items: list[ContainerRow]
 
 
 class ActivityPage(PageOut):
-    items: list[ActivityOut]
+    items: list[ActivityRow]
 
 
 class ActionOut(BaseModel):

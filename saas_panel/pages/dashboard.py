@@ -7,6 +7,7 @@ import reflex as rx
 from saas_panel.components.charts import usage_chart
 from saas_panel.components.layout import page_shell, signed_in_only
 from saas_panel.components.status import status_badge
+from saas_panel.presentation import PLACEHOLDER
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.live import ContainerLive
 
@@ -71,7 +72,7 @@ def _container_card() -> rx.Component:
                     rx.cond(
                         DashboardState.started_at != "",
                         rx.moment(DashboardState.started_at, from_now=True, interval=10_000),
-                        "—",
+                        PLACEHOLDER,
                     ),
                     id="container-started",
                 ),

@@ -15,6 +15,7 @@ from sqlmodel import Session, delete, select
 from saas_panel.db import session_scope
 from saas_panel.errors import ValidationError
 from saas_panel.models import ActivityLog, Outcome, User
+from saas_panel.presentation import timestamp
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
 
 SYSTEM_ACTOR = "system"
@@ -149,7 +150,7 @@ class ActivityQuery:
 @dataclass(frozen=True)
 class ActivityRow:
     id: int
-    time: str
+    time: datetime
     actor: str
     action: str
     target: str
@@ -190,7 +191,7 @@ def _filtered(statement, query: ActivityQuery):
 def _row(log: ActivityLog) -> ActivityRow:
     return ActivityRow(
         id=log.id,
-        time=log.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        time=log.created_at,
         actor=log.actor,
         action=log.action,
         target=log.target or "",
@@ -283,7 +284,7 @@ def iter_csv(query: ActivityQuery, max_rows: int = EXPORT_MAX_ROWS) -> Iterator[
             chunk = session.exec(statement.limit(min(EXPORT_CHUNK_ROWS, remaining))).all()
         for log in chunk:
             row = _row(log)
-            writer.writerow([csv_safe(v) for v in (row.time, row.actor, row.action, row.target, row.ip, row.outcome, row.details)])
+            writer.writerow([csv_safe(v) for v in (timestamp(row.time), row.actor, row.action, row.target, row.ip, row.outcome, row.details)])
         yield _drain(buffer)
         if len(chunk) < EXPORT_CHUNK_ROWS:
             return

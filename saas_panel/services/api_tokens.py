@@ -57,9 +57,9 @@ class TokenRow:
     prefix: str
     scope: str
     owner: str
-    created_at: str
-    expires_at: str
-    last_used_at: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
     status: str  # active | expired | revoked
 
 
@@ -140,10 +140,6 @@ def resolve(raw: str | None) -> TokenPrincipal | None:
         return TokenPrincipal(token_id=token.id, name=token.name, scope=token.scope, user=_as_current(user))
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
 def list_tokens() -> list[TokenRow]:
     now = utcnow()
     with session_scope() as session:
@@ -155,9 +151,9 @@ def list_tokens() -> list[TokenRow]:
             prefix=token.prefix,
             scope=token.scope,
             owner=owner,
-            created_at=_when(token.created_at),
-            expires_at=_when(token.expires_at),
-            last_used_at=_when(token.last_used_at),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
             status="revoked" if token.revoked_at else ("expired" if token.expires_at <= now else "active"),
         )
         for token, owner in rows

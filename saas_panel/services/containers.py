@@ -20,12 +20,13 @@ from saas_panel.models import Container, Outcome, User
 from saas_panel.runtime import ContainerRuntime, get_runtime
 from saas_panel.services import activity, provisioning
 from saas_panel.services.auth import CurrentUser
-from saas_panel.services.provisioning import ContainerAction, ContainerView, parse_action
+from saas_panel.services.provisioning import ContainerAction, parse_action
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
 
 MAX_BULK = 100
 BULK_WORKERS = 4
 LOG_TAIL_MAX = 1000
+MB = 1024 * 1024
 CONTAINER_SORTS = {
     "name": Container.name,
     "owner": User.username,
@@ -52,22 +53,35 @@ class ContainerQuery:
 
 @dataclass(frozen=True)
 class ContainerRow:
-    """One line of the admin's table: the row's values as display text, with the last visit."""
+    """One line of the admin's table: the container's row, with the last visit."""
 
     id: int
     name: str
     owner: str  # "" when the owner was deleted
     image: str
     state: str
-    host_port: str
-    created_at: str
-    started_at: str
-    last_activity_at: str  # the last request through the edge
+    host_port: int | None
+    engine_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    last_activity_at: datetime | None  # the last request through the edge
     error: str
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
+def _table_row(row: Container, owner: str | None) -> ContainerRow:
+    return ContainerRow(
+        id=row.id,
+        name=row.name,
+        owner=owner or "",
+        image=row.image,
+        state=row.state,
+        host_port=row.host_port,
+        engine_id=row.engine_id,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        last_activity_at=row.last_activity_at,
+        error=row.error or "",
+    )
 
 
 def _filters(statement, query: ContainerQuery):
@@ -90,44 +104,21 @@ def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
     counted = count_of(_filters(select(Container.id).outerjoin(User, User.id == Container.user_id), query))
     with session_scope() as session:
         rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size)
-    return Page(
-        rows=[
-            ContainerRow(
-                id=row.id,
-                name=row.name,
-                owner=owner or "",
-                image=row.image,
-                state=row.state,
-                host_port=str(row.host_port or "—"),
-                created_at=_when(row.created_at),
-                started_at=_when(row.started_at),
-                last_activity_at=_when(row.last_activity_at),
-                error=row.error or "",
-            )
-            for row, owner in rows
-        ],
-        total=total,
-        page=page,
-        per_page=size,
-    )
+    return Page(rows=[_table_row(row, owner) for row, owner in rows], total=total, page=page, per_page=size)
 
 
-def _row_and_owner(container_id: int) -> tuple[Container, User | None]:
+def _owner_of(container_id: int) -> tuple[Container, str | None]:
     with session_scope() as session:
         row = session.get(Container, int(container_id))
         if row is None:
             raise NotFound("This container no longer exists.")
-        return row, session.get(User, row.user_id) if row.user_id else None
+        owner = session.get(User, row.user_id) if row.user_id else None
+        return row, owner.username if owner else None
 
 
-def _owner_of(container_id: int) -> tuple[Container, str | None]:
-    row, owner = _row_and_owner(container_id)
-    return row, owner.username if owner else None
-
-
-def get(container_id: int) -> ContainerView:
-    """One container's row as the panel last saw it (no engine call)."""
-    return provisioning.view_of(*_row_and_owner(container_id))
+def get(container_id: int) -> ContainerRow:
+    """One container's line of the table, as the panel last saw it (no engine call)."""
+    return _table_row(*_owner_of(container_id))
 
 
 def act(admin: CurrentUser, container_id: int, action: ContainerAction | str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> str:
@@ -203,21 +194,21 @@ def bulk(admin: CurrentUser, container_ids: list, action: ContainerAction | str,
 
 @dataclass(frozen=True)
 class ContainerDetail:
-    """The admin's detail dialog: the row joined with a fresh inspect and the log tail, as display text."""
+    """The admin's detail dialog: the row joined with a fresh inspect (None where it had nothing) and the log tail."""
 
     id: int
     name: str
-    owner: str
+    owner: str  # "" when the owner was deleted
     image: str
     state: str
     engine_state: str  # what the engine says now, or why it could not say
-    engine_id: str
-    host_port: str
-    mem_limit: str
-    cpu_limit: str
-    pids_limit: str
-    created_at: str
-    started_at: str
+    engine_id: str | None
+    host_port: int | None
+    mem_limit_mb: int | None
+    cpu_limit: float | None
+    pids_limit: int | None
+    created_at: datetime
+    started_at: datetime | None
     error: str
     labels: list[tuple[str, str]]
     logs: str
@@ -242,17 +233,17 @@ def detail(container_id: int, tail: int = 100, runtime: ContainerRuntime | None 
     return ContainerDetail(
         id=row.id,
         name=row.name,
-        owner=owner or "(deleted)",
+        owner=owner or "",
         image=row.image,
         state=row.state,
         engine_state=engine_state,
-        engine_id=(info.id if info else row.engine_id or "")[:12] or "—",
-        host_port=str((info.host_port if info else row.host_port) or "—"),
-        mem_limit=f"{info.mem_limit_bytes // (1024 * 1024)} MB" if info and info.mem_limit_bytes else "—",
-        cpu_limit=f"{info.cpu_limit:g} CPU" if info and info.cpu_limit else "—",
-        pids_limit=str(info.pids_limit) if info and info.pids_limit else "—",
-        created_at=_when(row.created_at),
-        started_at=_when(info.started_at if info else row.started_at),
+        engine_id=info.id if info else row.engine_id,
+        host_port=info.host_port if info else row.host_port,
+        mem_limit_mb=info.mem_limit_bytes // MB if info and info.mem_limit_bytes else None,
+        cpu_limit=info.cpu_limit if info else None,
+        pids_limit=info.pids_limit if info else None,
+        created_at=row.created_at,
+        started_at=info.started_at if info else row.started_at,
         error=row.error or "",
         labels=sorted((info.labels if info else {}).items()),
         logs=logs,

@@ -101,16 +101,12 @@ class UserRow:
     email: str
     role: str
     is_active: bool
-    created_at: str
-    last_login_at: str
+    created_at: datetime
+    last_login_at: datetime | None
     container_state: str  # "none" without a container
     mem_limit_mb: int | None
     cpu_limit: float | None
     idle_exempt: bool
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _user_filters(statement, query: UserQuery):
@@ -148,8 +144,8 @@ def _user_row(user: User, container_state: str | None) -> UserRow:
         email=user.email,
         role=user.role,
         is_active=user.is_active,
-        created_at=_when(user.created_at),
-        last_login_at=_when(user.last_login_at),
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
         container_state=container_state or NO_CONTAINER,
         mem_limit_mb=user.mem_limit_mb,
         cpu_limit=user.cpu_limit,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import reflex as rx
 
+from saas_panel import presentation
 from saas_panel.errors import DomainError, EngineError, EngineUnavailable
 from saas_panel.models import ContainerState
 from saas_panel.services import app_access, auth, metrics, provisioning, users
@@ -17,7 +18,6 @@ from saas_panel.state.background import provision_in_background, tab_connected
 from saas_panel.state.live import ContainerLive, load_timeline
 
 CHART_RANGES = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-MB = 1024 * 1024
 WATCH_INTERVAL_S = 0.5
 WATCH_LIMIT_S = 180
 ENGINE_TROUBLE = "Something went wrong with your container. Try again in a moment; an administrator can see what happened."
@@ -26,10 +26,6 @@ ENGINE_TROUBLE = "Something went wrong with your container. Try again in a momen
 def user_message(exc: DomainError) -> str:
     """What a user is told: never the engine's own words (admins see those in the console and the log)."""
     return ENGINE_TROUBLE if isinstance(exc, (EngineError, EngineUnavailable)) else str(exc)
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
 class DashboardState(AuthState):
@@ -64,11 +60,11 @@ class DashboardState(AuthState):
         self.engine_available = view.engine_available
         self.container_name = view.name
         self.image = view.image
-        self.created = _when(view.created_at)
+        self.created = presentation.when_utc(view.created_at)
         self.started_at = view.started_at.isoformat() if running and view.started_at else ""
-        self.host_port = str(view.host_port or "—")
-        self.mem_limit = f"{view.mem_limit_mb} MB"
-        self.cpu_limit = f"{view.cpu_limit:g} CPU"
+        self.host_port = presentation.or_placeholder(view.host_port)
+        self.mem_limit = presentation.memory(view.mem_limit_mb)
+        self.cpu_limit = presentation.cpus(view.cpu_limit)
         self.error = ENGINE_TROUBLE if view.error else ""
         host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
         self.app_url = app_access.app_url(view.host_label, view.host_port if running else None, host)  # a visit wakes a stopped app
@@ -81,9 +77,7 @@ class DashboardState(AuthState):
             return
         row_id = await asyncio.to_thread(provisioning.container_row_id, username)
         points = await asyncio.to_thread(metrics.container_series, row_id, CHART_RANGES[self.chart_range]) if row_id else []
-        self.history = [
-            {"t": p.ts.strftime("%m-%d %H:%M"), "cpu": p.cpu_percent, "mem_mb": round(p.mem_bytes / MB, 1)} for p in points
-        ]
+        self.history = presentation.chart_points(points, over_days=True)
 
     @rx.event
     async def set_chart_range(self, chart_range: str | list[str]):

@@ -10,11 +10,11 @@ grows with the users watching, not with their tabs.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import reflex as rx
 
+from saas_panel import presentation
 from saas_panel.services import activity, auth, metrics, provisioning
 from saas_panel.services.collector_loop import CollectorLoop, watchers
 from saas_panel.services.monitor import ContainerUsage, Snapshot
@@ -22,26 +22,13 @@ from saas_panel.state.auth import AuthState
 from saas_panel.state.rooms import PLATFORM, enter_room, room_token, user_room
 
 USER_WINDOW = timedelta(hours=1)
-MB = 1024 * 1024
 TIMELINE_LENGTH = 20
 MAX_ORPHANS_SHOWN = 20
 
 
-def _mb(n_bytes: int) -> float:
-    return round(n_bytes / MB, 1)
-
-
-def _clock(at: datetime) -> str:
-    return at.strftime("%H:%M:%S UTC")
-
-
-def _chart_points(points: list[metrics.Point]) -> list[dict]:
-    return [{"t": p.ts.strftime("%H:%M:%S"), "cpu": p.cpu_percent, "mem_mb": _mb(p.mem_bytes)} for p in points]
-
-
 async def load_timeline(username: str) -> list[dict]:
     rows = await asyncio.to_thread(activity.timeline, username, TIMELINE_LENGTH)
-    return [dataclasses.asdict(row) for row in rows]
+    return [presentation.activity_row(row) for row in rows]
 
 
 async def _session_user(state: rx.State):
@@ -92,7 +79,7 @@ class ContainerLive(rx.SharedState, UsageRoom):
         row_id = await asyncio.to_thread(provisioning.container_row_id, username)
         self.status = view.state if view else ""
         self.timeline = await load_timeline(username)
-        self.series = _chart_points(await asyncio.to_thread(metrics.container_series, row_id, USER_WINDOW)) if row_id else []
+        self.series = presentation.chart_points(await asyncio.to_thread(metrics.container_series, row_id, USER_WINDOW)) if row_id else []
 
 
 LIVE_ROOMS = (PlatformLive, ContainerLive)  # a tab leaves every one of them at logout
@@ -115,15 +102,15 @@ class LivePublisher:
             state.engine_ok = snapshot is not None
             if snapshot is None:
                 return
-            state.series = _chart_points(series)
+            state.series = presentation.chart_points(series)
             state.by_state = snapshot.by_state
             state.running = len(snapshot.containers)
             state.cpu_percent = snapshot.cpu_percent
-            state.mem_mb = _mb(snapshot.mem_bytes)
-            state.top = [{"owner": c.owner or c.name, "cpu": c.cpu_percent, "mem_mb": _mb(c.mem_bytes)} for c in snapshot.top(10)]
+            state.mem_mb = presentation.megabytes(snapshot.mem_bytes)
+            state.top = [{"owner": c.owner or c.name, "cpu": c.cpu_percent, "mem_mb": presentation.megabytes(c.mem_bytes)} for c in snapshot.top(10)]
             state.orphans = snapshot.orphans[:MAX_ORPHANS_SHOWN]
             state.orphan_count = len(snapshot.orphans)
-            state.updated = _clock(snapshot.at)
+            state.updated = presentation.clock(snapshot.at)
 
         await self._edit(PLATFORM, PlatformLive, edit)
 
@@ -138,11 +125,11 @@ class LivePublisher:
                 state.cpu_percent = 0.0
                 state.mem_mb = 0.0
                 return
-            [point] = _chart_points([metrics.Point(snapshot.at, mine.cpu_percent, mine.mem_bytes)])
+            [point] = presentation.chart_points([metrics.Point(snapshot.at, mine.cpu_percent, mine.mem_bytes)])
             state.series = [*state.series[-(metrics.MAX_POINTS - 1):], point]
             state.cpu_percent = mine.cpu_percent
             state.mem_mb = point["mem_mb"]
-            state.updated = _clock(snapshot.at)
+            state.updated = presentation.clock(snapshot.at)
 
         await self._edit(user_room(username), ContainerLive, edit)
 

@@ -42,7 +42,7 @@ def test_admin_stops_starts_and_deletes_a_users_container(engine, make_user, doc
 
     detail = containers.detail(row_id, tail=20)
     assert detail.owner == "alice" and detail.engine_state == "running"
-    assert detail.mem_limit == "128 MB" and ("saas-panel.owner", "alice") in detail.labels
+    assert detail.mem_limit_mb == 128 and ("saas-panel.owner", "alice") in detail.labels
 
     containers.act(admin, row_id, "delete")
     assert not docker_client.containers.list(all=True, filters={"name": f"{engine}alice"})

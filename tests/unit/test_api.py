@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
 from saas_panel.api.app import create_api, outermost
 from saas_panel.db import session_scope
-from saas_panel.models import ActivityLog
+from saas_panel.models import ActivityLog, Container
 from saas_panel.services import activity, api_tokens, auth, users
 
 EVIL = "https://evil.example"
@@ -65,6 +67,21 @@ def test_users_list_filters_and_pages(api, make_user):
     assert [u["email"] for u in body["items"]] == ["alice@example.com"]
     assert api.get("/api/users/bob", headers=read).json()["role"] == "user"
     assert api.get("/api/users/nobody", headers=read).status_code == 404
+
+
+def test_times_are_iso_8601_in_utc(api, make_user):
+    alice = make_user("alice")
+    started = datetime(2030, 6, 1, 12, 0, 5, tzinfo=timezone.utc)
+    with session_scope() as session:
+        session.add(Container(user_id=alice.id, name="c-alice", image="img", state="running", started_at=started))
+    read = bearer(api.tokens["read"])
+    [user] = api.get("/api/users", params={"search": "alice"}, headers=read).json()["items"]
+    assert datetime.fromisoformat(user["created_at"]).utcoffset() is not None and user["last_login_at"] is None
+    [container] = api.get("/api/containers", headers=read).json()["items"]
+    assert datetime.fromisoformat(container["started_at"]) == started and container["host_port"] is None
+    assert api.get(f"/api/containers/{container['id']}", headers=read).json() == container
+    [latest, *_] = api.get("/api/activity", headers=read).json()["items"]
+    assert datetime.fromisoformat(latest["time"]).utcoffset() is not None
 
 
 def test_activity_filters_and_pages(api):

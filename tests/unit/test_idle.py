@@ -174,4 +174,4 @@ def test_containers_table_shows_and_sorts_by_last_activity(owners):
     owners("carol", started=ago(300), last=ago(60))
     page = containers.list_containers(containers.ContainerQuery(sort="last_activity_at", descending=True))
     assert [row.owner for row in page.rows] == ["bob", "alice", "carol"]
-    assert page.rows[0].last_activity_at == ago(5).strftime("%Y-%m-%d %H:%M")
+    assert page.rows[0].last_activity_at == ago(5)

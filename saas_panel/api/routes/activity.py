@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from saas_panel.api.deps import Caller, token_caller
 from saas_panel.api.paging import PageNumber, PerPage, page_out
-from saas_panel.api.schemas import ActivityOut, ActivityPage, FilterText, SearchText, day_text
+from saas_panel.api.schemas import ActivityPage, FilterText, SearchText, day_text
 from saas_panel.services import activity
 
 router = APIRouter(prefix="/api", tags=["activity"])
@@ -41,4 +41,4 @@ def list_activity(
             per_page=per_page,
         )
     )
-    return page_out(ActivityPage, ActivityOut, result)
+    return page_out(ActivityPage, result)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from saas_panel.api.deps import Caller, admin_caller, client_ip, token_caller
 from saas_panel.api.paging import PageNumber, PerPage, page_out
-from saas_panel.api.schemas import DB_INT_MAX, ActionOut, ContainerOut, ContainerPage, ContainerRowOut, ContainerStateName, SearchText
+from saas_panel.api.schemas import DB_INT_MAX, ActionOut, ContainerPage, ContainerStateName, SearchText
 from saas_panel.services import containers
 from saas_panel.services.provisioning import CONTROL_ACTIONS, ContainerAction
 
@@ -32,12 +32,12 @@ def list_containers(
     result = containers.list_containers(
         containers.ContainerQuery(search=search, state=state, owner=owner, image=image, sort=sort, descending=descending, page=page, per_page=per_page)
     )
-    return page_out(ContainerPage, ContainerRowOut, result)
+    return page_out(ContainerPage, result)
 
 
-@router.get("/{container_id}", response_model=ContainerOut, responses=NOT_FOUND)
-def get_container(container_id: ContainerId, caller: Caller = Depends(token_caller)) -> ContainerOut:
-    return ContainerOut.model_validate(containers.get(container_id), from_attributes=True)
+@router.get("/{container_id}", response_model=containers.ContainerRow, responses=NOT_FOUND)
+def get_container(container_id: ContainerId, caller: Caller = Depends(token_caller)) -> containers.ContainerRow:
+    return containers.get(container_id)
 
 
 @router.post("/{container_id}/{action}", response_model=ActionOut, responses=NOT_FOUND)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from saas_panel.api.deps import Caller, token_caller, token_or_session_caller
 from saas_panel.api.paging import PageNumber, PerPage, page_out
-from saas_panel.api.schemas import USERNAME_PATTERN, PortOut, SearchText, UserOut, UserPage
+from saas_panel.api.schemas import USERNAME_PATTERN, PortOut, SearchText, UserPage
 from saas_panel.errors import NotFound
 from saas_panel.services import app_access, provisioning, users
 
@@ -32,15 +32,15 @@ def list_users(
     result = users.search_users(
         users.UserQuery(search=search, role=role, status=status, container_state=container_state, sort=sort, descending=descending, page=page, per_page=per_page)
     )
-    return page_out(UserPage, UserOut, result)
+    return page_out(UserPage, result)
 
 
-@router.get("/users/{username}", response_model=UserOut, responses={404: {"description": "No such user"}})
-def get_user(username: UsernamePath, caller: Caller = Depends(token_caller)) -> UserOut:
+@router.get("/users/{username}", response_model=users.UserRow, responses={404: {"description": "No such user"}})
+def get_user(username: UsernamePath, caller: Caller = Depends(token_caller)) -> users.UserRow:
     row = users.find_user(username)
     if row is None:
         raise HTTPException(status_code=404, detail="No such user.")
-    return UserOut(**vars(row))
+    return row
 
 
 @router.get("/user/{username}/port", response_model=PortOut, responses={404: {"description": NOT_FOUND}})

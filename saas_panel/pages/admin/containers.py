@@ -130,7 +130,7 @@ def _detail_dialog() -> rx.Component:
                 _info("Engine id", "engine_id"),
                 _info("Image", "image"),
                 _info("Port", "host_port"),
-                _info("Memory", "mem_limit"),
+                _info("Memory", "mem_limit_mb"),
                 _info("CPU", "cpu_limit"),
                 _info("PIDs", "pids_limit"),
                 _info("Created", "created_at"),

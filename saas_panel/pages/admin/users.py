@@ -9,6 +9,7 @@ from saas_panel.components.status import status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, toolbar
 from saas_panel.models import ContainerState
 from saas_panel.pages.admin.console import admin_screen
+from saas_panel.presentation import PLACEHOLDER
 from saas_panel.state.admin import UsersState as S
 from saas_panel.state.admin.users import ONE_TIME_PASSWORD
 
@@ -105,7 +106,7 @@ def _row(row: dict) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(rx.cond(row["container_state"] == "none", rx.text("—", color_scheme="gray"), status_badge(row["container_state"]))),
+        rx.table.cell(rx.cond(row["container_state"] == "none", rx.text(PLACEHOLDER, color_scheme="gray"), status_badge(row["container_state"]))),
         rx.table.cell(_limits_text(row)),
         rx.table.cell(row["created_at"], white_space="nowrap"),
         rx.table.cell(row["last_login_at"], white_space="nowrap"),

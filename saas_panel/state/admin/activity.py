@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import reflex as rx
 
+from saas_panel import presentation
 from saas_panel.errors import DomainError
 from saas_panel.models import utcnow
 from saas_panel.services import activity
@@ -37,7 +38,7 @@ class ActivityState(TableState, AdminBase):
 
     async def _refresh(self) -> None:
         try:
-            self._show_page(await self._run(activity.search, self._query()))
+            self._show_page(await self._run(activity.search, self._query()), presentation.activity_row)
             self.error = ""
         except DomainError as exc:  # e.g. a malformed date
             self._clear_table()

@@ -11,7 +11,6 @@ are re-validated by the services.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import inspect
 from typing import ClassVar
@@ -23,10 +22,6 @@ from saas_panel.services.activity import Action
 from saas_panel.state.auth import AuthState
 
 DENIED = "You need to be an administrator to do this."
-
-
-def as_dicts(rows: list) -> list[dict]:
-    return [dataclasses.asdict(row) for row in rows]
 
 
 def admin_event(action=None, *, busy: str = "", error_var: str = ""):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import ClassVar
 
 import reflex as rx
 
+from saas_panel import presentation
 from saas_panel.errors import DomainError
 from saas_panel.services import containers
 from saas_panel.services.activity import Action
@@ -54,7 +54,7 @@ class ContainersState(TableState, AdminBase):
         self.detail, self.detail_labels, self.detail_open = {}, [], False
 
     async def _refresh(self) -> None:
-        self._show_page(await self._run(containers.list_containers, self._query()))
+        self._show_page(await self._run(containers.list_containers, self._query()), presentation.container_row)
 
     async def _load(self) -> None:
         self.selected = []
@@ -101,7 +101,7 @@ class ContainersState(TableState, AdminBase):
                 raise
             self.detail_open = False
             return
-        data = dataclasses.asdict(found)
+        data = presentation.container_detail(found)
         self.detail_labels = [list(pair) for pair in data.pop("labels")]
         self.detail = data
 

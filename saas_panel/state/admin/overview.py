@@ -6,19 +6,11 @@ from typing import ClassVar
 
 import reflex as rx
 
+from saas_panel import presentation
 from saas_panel.services import overview
 from saas_panel.services.activity import Action
-from saas_panel.state.admin.base import AdminBase, as_dicts
+from saas_panel.state.admin.base import AdminBase
 from saas_panel.state.admin.table import ScreenState
-
-
-def _bytes(amount: int) -> str:
-    size = float(amount)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
 
 
 class OverviewState(ScreenState, AdminBase):
@@ -51,8 +43,8 @@ class OverviewState(ScreenState, AdminBase):
         self.containers_total = data.containers_total
         self.containers = [[state, count] for state, count in data.containers.items()]
         self.sampled = data.usage.sampled
-        self.cpu_in_use = f"{data.usage.cpu_percent:g} %" if data.usage.sampled else "—"
-        self.mem_in_use = _bytes(data.usage.mem_bytes) if data.usage.sampled else "—"
+        self.cpu_in_use = presentation.percent(data.usage.cpu_percent) if data.usage.sampled else presentation.PLACEHOLDER
+        self.mem_in_use = presentation.size(data.usage.mem_bytes) if data.usage.sampled else presentation.PLACEHOLDER
         self.engine_ok = data.engine_ok
-        self.recent = as_dicts(data.recent)
+        self.recent = [presentation.activity_row(row) for row in data.recent]
         self.loaded = True

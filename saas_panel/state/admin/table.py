@@ -12,10 +12,11 @@ Reflex would make them vars. The handlers below check the screen's VIEW_ACTION.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import ClassVar
 
 from saas_panel.services.query import Page
-from saas_panel.state.admin.base import AdminBase, admin_event, as_dicts
+from saas_panel.state.admin.base import AdminBase, admin_event
 
 
 class ScreenState(AdminBase, mixin=True):
@@ -60,8 +61,9 @@ class TableState(ScreenState, mixin=True):
         fields = {field.name for field in dataclasses.fields(self.QUERY)}
         return self.QUERY(**{name: value for name, value in values.items() if name in fields})
 
-    def _show_page(self, result: Page) -> None:
-        self.rows = as_dicts(result.rows)
+    def _show_page(self, result: Page, present: Callable[[object], dict]) -> None:
+        """Show `result`, each row as `present` (a presentation function) writes it."""
+        self.rows = [present(row) for row in result.rows]
         self.total = result.total
         self.page = result.page
         self.pages = result.pages

@@ -7,10 +7,11 @@ from typing import ClassVar
 import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
+from saas_panel import presentation
 from saas_panel.services import api_tokens
 from saas_panel.services.activity import Action
 from saas_panel.services.auth import CurrentUser
-from saas_panel.state.admin.base import AdminBase, admin_event, as_dicts
+from saas_panel.state.admin.base import AdminBase, admin_event
 from saas_panel.state.admin.table import ScreenState
 
 # The raw token just created lives only in the browser's memory: a state var would be
@@ -31,7 +32,7 @@ class TokensState(ScreenState, AdminBase):
         self.new_token_name = ""
 
     async def _refresh(self) -> None:
-        self.rows = as_dicts(await self._run(api_tokens.list_tokens))
+        self.rows = [presentation.token_row(row) for row in await self._run(api_tokens.list_tokens)]
 
     @admin_event(Action.CREATE_API_TOKEN)
     async def open_create(self, open_: bool):

@@ -7,6 +7,7 @@ from typing import ClassVar
 import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
+from saas_panel import presentation
 from saas_panel.services import users
 from saas_panel.services.activity import Action
 from saas_panel.services.auth import CurrentUser
@@ -43,7 +44,7 @@ class UsersState(TableState, AdminBase):
         self.limits_user, self.limits_open = {}, False
 
     async def _refresh(self) -> None:
-        self._show_page(await self._run(users.search_users, self._query()))
+        self._show_page(await self._run(users.search_users, self._query()), presentation.user_row)
 
     def _show_password(self, username: str, password: str):
         self.one_time_password_user = username
