@@ -3,7 +3,7 @@
 Setup (not timed): a real panel (devtools/panel.py: `reflex run --env prod
 --single-port` on a fresh DB) with SAAS_PANEL_METRICS_INTERVAL=5 (so the
 engine event stream, not the periodic sweep, has to deliver the change),
-Chromium (devtools.panel.CHROMIUM_ARGS), a user signed up in the browser,
+Chromium (devtools.panel.launch_chromium), a user signed up in the browser,
 their dashboard showing `#container-status` == "running", then 1.5 s so the
 stop is not mistaken for the panel's own provisioning.
 
@@ -73,10 +73,10 @@ def _round(page, container: str) -> tuple[float, float]:
 def _measure(panel) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from devtools.panel import CHROMIUM, CHROMIUM_ARGS
+    from devtools.panel import launch_chromium
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(base_url=panel.base_url, viewport={"width": 1200, "height": 800})
             context.set_default_timeout(30_000)

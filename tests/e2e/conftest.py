@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.panel import CHROMIUM, CHROMIUM_ARGS, STARTUP_TIMEOUT_S, running_panel
+from devtools.panel import CHROMIUM, STARTUP_TIMEOUT_S, launch_chromium, running_panel
 from tests.conftest import empty_postgres
 
-__all__ = ["ADMIN_PASSWORD", "CHROMIUM", "CHROMIUM_ARGS", "STARTUP_TIMEOUT_S"]
+__all__ = ["ADMIN_PASSWORD", "CHROMIUM", "STARTUP_TIMEOUT_S"]
 
 ADMIN_PASSWORD = "e2e admin password"
 
@@ -56,7 +56,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = launch_chromium(playwright)
         yield instance
         instance.close()
 
