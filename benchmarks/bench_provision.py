@@ -61,7 +61,8 @@ PROBE_TIMEOUT_S = 0.5
 BENCH_LABEL = "saas-panel.bench"
 PASSWORD = "bench password 1234"
 
-_ENV_KEYS = ("SAAS_PANEL_CONTAINER_PREFIX", "SAAS_PANEL_USER_NETWORK", "SAAS_PANEL_BCRYPT_ROUNDS", "SAAS_PANEL_BIND_HOST")
+_ENV_KEYS = ("SAAS_PANEL_CONTAINER_PREFIX", "SAAS_PANEL_USER_NETWORK", "SAAS_PANEL_BCRYPT_ROUNDS", "SAAS_PANEL_BIND_HOST",
+             "SAAS_PANEL_SIGNUP_IP_LIMIT", "SAAS_PANEL_SIGNUP_GLOBAL_LIMIT")
 
 
 class BenchError(Exception):
@@ -98,6 +99,8 @@ def _bench_env(prefix: str, network: str) -> Iterator[None]:
     os.environ["SAAS_PANEL_USER_NETWORK"] = network
     os.environ["SAAS_PANEL_BCRYPT_ROUNDS"] = "4"
     os.environ["SAAS_PANEL_BIND_HOST"] = "127.0.0.1"  # both sides are polled on a loopback host port
+    # Every account is registered from this process: the signup throttles have tests of their own.
+    os.environ["SAAS_PANEL_SIGNUP_IP_LIMIT"] = os.environ["SAAS_PANEL_SIGNUP_GLOBAL_LIMIT"] = "100000"
     try:
         yield
     finally:
@@ -144,7 +147,7 @@ class Bench:
         """Provision and wait until ready; returns the host port."""
         from saas_panel.services import provisioning
 
-        view = provisioning.provision(username, actor="bench")
+        view = provisioning.provision(username, actor=username)  # as at signup: the user provisions their own
         wait_ready(view.host_port, self.stop)
         return view.host_port
 
