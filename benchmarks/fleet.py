@@ -82,8 +82,10 @@ def _run_one(runtime, name: str, network: str) -> str:
 
 
 def remove_prefix(client, prefix: str, network: str | None = None) -> int:
-    """Force-remove every container named `prefix*` (and `network`); returns the container count."""
+    """Force-remove every container named `prefix*`, their data volumes (and `network`); returns the container count."""
     from docker.errors import APIError, NotFound
+
+    from devtools.panel import remove_volumes
 
     names = [
         name
@@ -103,6 +105,7 @@ def remove_prefix(client, prefix: str, network: str | None = None) -> int:
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(remove, names))
+    remove_volumes(client, prefix)
     if network:
         for net in client.networks.list(names=[network]):
             if net.name == network:

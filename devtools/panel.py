@@ -143,8 +143,21 @@ def _end_process_group(process: subprocess.Popen) -> None:
         pass
 
 
+def remove_volumes(client, prefix: str) -> None:
+    """Remove the users' data volumes named `prefix*` (their containers must be gone)."""
+    import docker
+
+    for volume in client.volumes.list(filters={"name": prefix}):
+        if volume.name.startswith(prefix):  # the name filter matches substrings
+            try:
+                volume.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+
+
 def remove_containers(prefix: str) -> int:
-    """Force-remove every container whose name starts with `prefix`; returns how many."""
+    """Force-remove every container whose name starts with `prefix`, then the users' data volumes
+    (named with the same prefix); returns how many containers."""
     import docker
 
     removed = 0
@@ -160,6 +173,7 @@ def remove_containers(prefix: str) -> int:
                     removed += 1
                 except docker.errors.NotFound:
                     pass
+            remove_volumes(client, prefix)
         finally:
             client.close()
     except docker.errors.DockerException as exc:

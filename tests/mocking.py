@@ -15,7 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError
-from saas_panel.runtime.base import MANAGED_LABEL, ContainerEvent, ContainerInfo, ContainerRuntime, ContainerSpec, EventStream, UsageSample
+from saas_panel.runtime.base import (
+    MANAGED_LABEL, ContainerEvent, ContainerInfo, ContainerRuntime, ContainerSpec, EventStream, UsageSample, VolumeSpec,
+)
 
 FIRST_HOST_PORT = 20000
 WAIT_LIMIT_S = 30  # a test that forgets to release a SlowRuntime fails instead of hanging
@@ -36,10 +38,12 @@ class QuietEventStream(EventStream):
 
 
 class FakeRuntime(ContainerRuntime):
-    """Containers as ContainerInfo values by id: created running, with an address and (if asked) a host port."""
+    """Containers as ContainerInfo values by id: created running, with an address and (if asked) a host port.
+    Data volumes are their owners by name."""
 
     def __init__(self):
         self.containers: dict[str, ContainerInfo] = {}
+        self.volumes: dict[str, str] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
 
@@ -50,6 +54,8 @@ class FakeRuntime(ContainerRuntime):
         with self._lock:
             if any(info.name == spec.name for info in self.containers.values()):
                 raise ContainerExists("A container with this name already exists.")
+            if spec.data_volume is not None and self.volumes.setdefault(spec.data_volume.name, spec.owner) != spec.owner:
+                raise EngineError(f"The volume {spec.data_volume.name} is not {spec.owner}'s.")
             number = next(self._numbers)
             info = ContainerInfo(
                 id=uuid.uuid4().hex,
@@ -96,6 +102,12 @@ class FakeRuntime(ContainerRuntime):
                 del self.containers[self._find(container_id).id]
             except ContainerNotFound:
                 pass
+
+    def remove_volume(self, volume: VolumeSpec) -> bool:
+        with self._lock:
+            if self.volumes.get(volume.name, volume.owner) != volume.owner:
+                raise EngineError(f"The volume {volume.name} is not {volume.owner}'s.")
+            return self.volumes.pop(volume.name, None) is not None
 
     def vanish(self, name: str) -> None:
         """The container goes away behind the panel's back (removed by hand, lost with the engine's data)."""

@@ -198,7 +198,7 @@ def _delete_dialog() -> rx.Component:
         rx.alert_dialog.trigger(rx.button("Delete my account", color_scheme="red", variant="soft", id="delete-account")),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete your account?"),
-            rx.alert_dialog.description("Your container and everything in it will be removed.", size="2"),
+            rx.alert_dialog.description("Your container and everything in it will be removed, and so will your files in /data.", size="2"),
             rx.form(
                 rx.vstack(
                     rx.input(name="password", type="password", placeholder="Your current password", required=True, auto_complete="current-password", id="delete-password", width="100%"),

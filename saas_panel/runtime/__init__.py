@@ -11,7 +11,7 @@ import importlib
 import threading
 
 from saas_panel.config import get_settings
-from saas_panel.runtime.base import ContainerInfo, ContainerRuntime, ContainerSpec
+from saas_panel.runtime.base import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec
 
 RUNTIMES: dict[str, str] = {
     "docker": "saas_panel.runtime.docker_runtime:DockerRuntime",
@@ -46,4 +46,4 @@ def reset_runtime() -> None:
         _shared = None
 
 
-__all__ = ["RUNTIMES", "ContainerInfo", "ContainerRuntime", "ContainerSpec", "get_runtime", "reset_runtime", "runtime_class"]
+__all__ = ["RUNTIMES", "ContainerInfo", "ContainerRuntime", "ContainerSpec", "VolumeSpec", "get_runtime", "reset_runtime", "runtime_class"]

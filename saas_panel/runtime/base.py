@@ -15,6 +15,29 @@ from typing import Literal
 
 MANAGED_LABEL = "saas-panel.managed"
 OWNER_LABEL = "saas-panel.owner"
+DATA_PATH = "/data"
+
+
+def owner_labels(owner: str) -> dict[str, str]:
+    """The labels of everything the panel makes for `owner` on the engine."""
+    return {MANAGED_LABEL: "true", OWNER_LABEL: owner}
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """One user's persistent storage: a named volume, mounted read-write at `path`.
+
+    Callers build it in one place (provisioning.data_volume) and pass it inside ContainerSpec,
+    so a size cap, once an engine offers one, is one more field here and nothing else changes.
+    """
+
+    name: str
+    owner: str
+    path: str = DATA_PATH
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return owner_labels(self.owner)
 
 
 @dataclass(frozen=True)
@@ -34,10 +57,11 @@ class ContainerSpec:
     log_max_size: str = "10m"  # the engine keeps at most log_max_files files of this size
     log_max_files: int = 3
     nofile_limit: int = 1024  # open files per process, soft and hard
+    data_volume: VolumeSpec | None = None  # the owner's storage, made on first use
 
     @property
     def labels(self) -> dict[str, str]:
-        return {MANAGED_LABEL: "true", OWNER_LABEL: self.owner}
+        return owner_labels(self.owner)
 
 
 @dataclass(frozen=True)
@@ -103,7 +127,11 @@ class ContainerRuntime(ABC):
 
     @abstractmethod
     def create(self, spec: ContainerSpec) -> ContainerInfo:
-        """Create and start a container; raise EngineError on a name conflict."""
+        """Create and start a container; raise EngineError on a name conflict.
+
+        `spec.data_volume` is created first if missing; one of that name labelled for another
+        owner (or made outside the panel) is an EngineError, never mounted.
+        """
 
     @abstractmethod
     def start(self, container_id: str) -> ContainerInfo: ...
@@ -117,6 +145,11 @@ class ContainerRuntime(ABC):
     @abstractmethod
     def remove(self, container_id: str) -> None:
         """Remove (forcefully); a container already gone is not an error."""
+
+    @abstractmethod
+    def remove_volume(self, volume: VolumeSpec) -> bool:
+        """Remove a data volume with everything in it; False when there was none. EngineError
+        when a container still uses it or it is not `volume.owner`'s."""
 
     @abstractmethod
     def inspect(self, name_or_id: str) -> ContainerInfo: ...

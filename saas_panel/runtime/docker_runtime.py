@@ -15,7 +15,7 @@ from typing import TypeVar
 import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
-from docker.types import LogConfig, Ulimit
+from docker.types import LogConfig, Mount, Ulimit
 
 from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable
 from saas_panel.runtime.base import (
@@ -27,6 +27,7 @@ from saas_panel.runtime.base import (
     ContainerSpec,
     EventStream,
     UsageSample,
+    VolumeSpec,
 )
 from saas_panel.runtime.cgroups import CgroupReader
 
@@ -180,6 +181,20 @@ def _usage_from_stats(stats: dict) -> UsageSample | None:
     return UsageSample(cpu_ns=cpu_ns, mem_bytes=mem_bytes, mem_limit_bytes=mem_limit, read_at=time.monotonic())
 
 
+def _check_owner(volume_attrs: dict, volume: VolumeSpec) -> None:
+    """Refuse a volume of that name that the panel did not make for `volume.owner`."""
+    labels = volume_attrs.get("Labels") or {}
+    if labels.get(MANAGED_LABEL) != "true" or labels.get(OWNER_LABEL) != volume.owner:
+        raise EngineError(f"The volume {volume.name} is not {volume.owner}'s; the panel leaves it alone.")
+
+
+def _data_mounts(volume: VolumeSpec | None) -> list[Mount] | None:
+    # The engine takes no nosuid/nodev/noexec for a named volume: setuid files are inert under
+    # no-new-privileges, no capability is left to make device nodes, and noexec would not stop
+    # `python3 /data/script.py`.
+    return [Mount(target=volume.path, source=volume.name, type="volume")] if volume else None
+
+
 def create_options(spec: ContainerSpec) -> dict:
     """The SDK's create arguments for `spec`, besides the image: every hardening of a user
     container is written here and only here (the benchmark's raw side and the image test use it too)."""
@@ -196,6 +211,7 @@ def create_options(spec: ContainerSpec) -> dict:
         init=True,
         read_only=True,
         tmpfs={"/tmp": TMPFS_OPTIONS},
+        mounts=_data_mounts(spec.data_volume),
         cap_drop=["ALL"],
         security_opt=["no-new-privileges:true"],
         pids_limit=spec.pids_limit,
@@ -281,6 +297,8 @@ class DockerRuntime(ContainerRuntime):
     @_translate_errors
     def create(self, spec: ContainerSpec) -> ContainerInfo:
         self._ensure_network(spec.network)
+        if spec.data_volume is not None:
+            self._ensure_volume(spec.data_volume)
         container = self.client.containers.create(spec.image, **create_options(spec))
         container.start()
         container.reload()
@@ -317,6 +335,19 @@ class DockerRuntime(ContainerRuntime):
             if exc.status_code == 409 and "already in progress" in str(exc.explanation or ""):
                 return
             raise
+
+    def _ensure_volume(self, volume: VolumeSpec) -> None:
+        # Creating a volume that exists returns it as it is (with its own labels): one call, no race.
+        _check_owner(self.client.api.create_volume(volume.name, driver="local", labels=volume.labels), volume)
+
+    @_translate_errors
+    def remove_volume(self, volume: VolumeSpec) -> bool:
+        try:
+            _check_owner(self.client.api.inspect_volume(volume.name), volume)
+            self.client.api.remove_volume(volume.name)
+        except NotFound:
+            return False
+        return True
 
     @_translate_errors
     def inspect(self, name_or_id: str) -> ContainerInfo:

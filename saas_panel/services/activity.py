@@ -42,6 +42,7 @@ class Action(str, Enum):
     STOP = "stop"
     RESTART = "restart"
     REMOVE_CONTAINER = "remove_container"
+    REMOVE_DATA = "remove_data"
     BULK_START = "bulk_start"
     BULK_STOP = "bulk_stop"
     BULK_RESTART = "bulk_restart"

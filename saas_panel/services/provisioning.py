@@ -5,6 +5,9 @@ from the username, (2) the engine container, found by that name or created,
 (3) the row in state `running` with the port the engine assigned. A retry
 re-reads each step's result instead of redoing it, so it ends with exactly one
 row and one container.
+
+Each user's files live in a volume of their own (`data_volume`), mounted at /data:
+it outlives the container and goes only with `remove_data`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from saas_panel.errors import (
     ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound, PermissionDenied, ValidationError,
 )
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
-from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, get_runtime
+from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec, get_runtime
 from saas_panel.services import activity, throttle
 from saas_panel.services.auth import CurrentUser
 
@@ -85,6 +88,12 @@ class ContainerView:
 def container_name(username: str) -> str:
     """A name the engine accepts (usernames are [a-z0-9_-], older ones with '_')."""
     return f"{get_settings().container_prefix}{username}"
+
+
+def data_volume(user: User) -> VolumeSpec:
+    """`user`'s storage: named after the account's id and labelled with its username, both
+    checked by the engine before it mounts the volume (see ContainerRuntime.create)."""
+    return VolumeSpec(name=f"{get_settings().container_prefix}data-{user.id}", owner=user.username)
 
 
 def engine_state(info: ContainerInfo | None) -> ContainerState:
@@ -196,8 +205,10 @@ def _claim_row(username: str) -> tuple[Container, User]:
     raise EngineError("Could not reserve a container for this user; try again.")
 
 
-def container_spec(name: str, username: str, image: str, mem_limit_mb: int, cpu_limit: float) -> ContainerSpec:
-    """What the engine is asked for: `username`'s container under the current settings."""
+def container_spec(
+    name: str, username: str, image: str, mem_limit_mb: int, cpu_limit: float, data: VolumeSpec | None = None
+) -> ContainerSpec:
+    """What the engine is asked for: `username`'s container under the current settings, with `data` at /data."""
     settings = get_settings()
     return ContainerSpec(
         name=name,
@@ -213,11 +224,13 @@ def container_spec(name: str, username: str, image: str, mem_limit_mb: int, cpu_
         log_max_size=settings.log_max_size,
         log_max_files=settings.log_max_files,
         nofile_limit=settings.nofile_limit,
+        data_volume=data,
     )
 
 
 def _spec(row: Container, user: User) -> ContainerSpec:
-    return container_spec(row.name, user.username, row.image, *_limits(user))
+    """The only spec the panel creates a container from: its own user's volume, from the user's row."""
+    return container_spec(row.name, user.username, row.image, *_limits(user), data=data_volume(user))
 
 
 def _inspect_reserved(runtime: ContainerRuntime, name: str) -> ContainerInfo:
@@ -265,9 +278,10 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
     runtime = runtime or get_runtime()
     with _user_lock(username), _spawn_slots():
         row, user = _claim_row(username)
+        spec = _spec(row, user)
         try:
             with panel_action(row.name):
-                info = _ensure_container(runtime, _spec(row, user))
+                info = _ensure_container(runtime, spec)
         except DomainError as exc:
             _save_engine_state(row.id, None, error=str(exc))
             activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
@@ -276,6 +290,7 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
             row = _save_engine_state(row.id, info)
         except NotFound:  # the account was deleted meanwhile (by another process): leave no orphan
             runtime.remove(info.id)
+            runtime.remove_volume(spec.data_volume)
             raise
     activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
     return view_of(row, user)
@@ -357,15 +372,34 @@ def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool
     return True
 
 
+def _remove_container(runtime: ContainerRuntime, username: str, row: Container, *, actor: str, ip: str | None) -> None:
+    """Remove the container and its row; the caller holds the user's lock."""
+    with panel_action(row.name):
+        runtime.remove(row.engine_id or row.name)
+    with session_scope() as session:
+        session.delete(session.get(Container, row.id))
+        activity.record(activity.Action.REMOVE_CONTAINER, actor=actor, target=username, ip=ip, session=session)
+
+
 def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> None:
-    """Remove `username`'s container and its row (the activity log keeps the history)."""
+    """Remove `username`'s container and its row (the activity log keeps the history); their data stays."""
     runtime = runtime or get_runtime()
     with _user_lock(username):  # the lock provision() holds: a delete never interleaves with a create
         user, row = _user_and_row(username)
-        if row is None:
-            return
-        with panel_action(row.name):
-            runtime.remove(row.engine_id or row.name)
-        with session_scope() as session:
-            session.delete(session.get(Container, row.id))
-            activity.record(activity.Action.REMOVE_CONTAINER, actor=actor, target=username, ip=ip, session=session)
+        if row is not None:
+            _remove_container(runtime, username, row, actor=actor, ip=ip)
+
+
+def remove_data(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> bool:
+    """Remove `username`'s container, then their volume with every file in /data (a volume in use
+    cannot go); False when they had no volume. The account stays."""
+    runtime = runtime or get_runtime()
+    with _user_lock(username):
+        user, row = _user_and_row(username)
+        if row is not None:
+            _remove_container(runtime, username, row, actor=actor, ip=ip)
+        volume = data_volume(user)
+        removed = runtime.remove_volume(volume)
+    if removed:
+        activity.record(activity.Action.REMOVE_DATA, actor=actor, target=username, ip=ip, details=f"volume {volume.name} and every file in {volume.path}")
+    return removed

@@ -304,8 +304,17 @@ def set_limits(admin: CurrentUser, user_id: int, mem_limit_mb, cpu_limit, ip: st
     return "Limits saved and applied to the container." if applied else "Limits saved; they apply to the next container."
 
 
+def remove_data(admin: CurrentUser, user_id: int, ip: str | None = None) -> str:
+    """Remove an account's container and its files in /data, keeping the account; returns what happened."""
+    with session_scope() as session:
+        username = _target(session, user_id).username
+    if provisioning.remove_data(username, actor=admin.username, ip=ip):
+        return f"The files of {username} were removed; their next container starts with an empty /data."
+    return f"{username} had no stored files."
+
+
 def admin_delete_user(admin: CurrentUser, user_id: int, ip: str | None = None) -> str:
-    """Delete an account and its container; the audit trail (usernames as text) stays."""
+    """Delete an account, its container and its files; the audit trail (usernames as text) stays."""
     with session_scope() as session:
         user = _target(session, user_id)
         _not_self(admin, user, "delete")
@@ -336,10 +345,10 @@ def delete_own_account(token: str | None, password: str, ip: str | None = None) 
 
 
 def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
-    """Remove the user's container, then the user (sessions go with it; the audit trail stays)."""
+    """Remove the user's container and files, then the user (sessions go with it; the audit trail stays)."""
     with session_scope() as session:
         _keep_an_admin(session, _by_name(session, username), "delete")
-    provisioning.deprovision(username, actor=actor, ip=ip)
+    provisioning.remove_data(username, actor=actor, ip=ip)
     with session_scope() as session:
         user = _by_name(session, username)
         _keep_an_admin(session, user, "delete")  # again, in the deleting transaction: it may have changed

@@ -25,7 +25,7 @@ def docker_client():
 
 @pytest.fixture
 def engine(db, docker_client, monkeypatch):
-    """A migrated DB plus a per-test container name prefix; cleans up its containers."""
+    """A migrated DB plus a per-test container name prefix; cleans up its containers and volumes."""
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     monkeypatch.setenv("SAAS_PANEL_CONTAINER_PREFIX", prefix)
     monkeypatch.setenv("SAAS_PANEL_USER_NETWORK", TEST_NETWORK)
@@ -34,3 +34,5 @@ def engine(db, docker_client, monkeypatch):
     yield prefix
     for container in docker_client.containers.list(all=True, filters={"name": prefix, "label": MANAGED_LABEL}):
         container.remove(force=True)
+    for volume in docker_client.volumes.list(filters={"name": prefix, "label": MANAGED_LABEL}):
+        volume.remove(force=True)

@@ -40,7 +40,7 @@ def wait_http_ok(port: int, path: str = "/health", timeout: float = 15) -> bytes
 
 
 def test_provision_creates_one_hardened_container(engine, make_user, docker_client):
-    make_user("alice")
+    user = make_user("alice")
     view = provisioning.provision("alice")
     assert view.state == "running" and view.host_port
 
@@ -62,7 +62,9 @@ def test_provision_creates_one_hardened_container(engine, make_user, docker_clie
     assert attrs["Config"]["User"] == "65534:65534"
     assert host["Init"] is True
     assert host["RestartPolicy"]["Name"] == "on-failure"
-    assert not host.get("Binds") and attrs["Mounts"] == []
+    assert not host.get("Binds")  # no host path: the only mount is the user's own volume, at /data
+    [mount] = attrs["Mounts"]
+    assert (mount["Type"], mount["Name"], mount["Destination"], mount["RW"]) == ("volume", f"{engine}data-{user.id}", "/data", True)
     assert host["PortBindings"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
     network = docker_client.networks.get(host["NetworkMode"])
     assert network.attrs["Options"]["com.docker.network.bridge.enable_icc"] == "false"
@@ -185,7 +187,7 @@ def test_engine_unavailable_is_a_clear_error_and_recorded(engine, make_user):
 
 def test_a_delete_racing_a_signup_leaves_no_orphan_container(engine, make_user, docker_client):
     """Signup's background provisioning and an account deletion at the same moment: whichever
-    wins, no container outlives the account (deprovision takes provision's per-user lock)."""
+    wins, no container or volume outlives the account (removing them takes provision's per-user lock)."""
     names = [f"race{n}" for n in range(6)]
     for name in names:
         make_user(name)
@@ -206,5 +208,6 @@ def test_a_delete_racing_a_signup_leaves_no_orphan_container(engine, make_user, 
             future.result()
     left = docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}", "name": engine})
     assert [c.name for c in left] == []
+    assert docker_client.volumes.list(filters={"name": engine}) == []
     with session_scope() as session:
         assert session.exec(select(Container)).all() == [] and session.exec(select(User)).all() == []

@@ -19,7 +19,7 @@ ACTION_LOOK = {  # action: (label, icon, color, needs confirmation)
 }
 CONFIRM_TEXT = {
     "stop": "The owner's app stops answering until the container is started again.",
-    "delete": "The container and everything in it are removed. The owner can get a new one from their dashboard.",
+    "delete": "The container is removed (the owner's files in /data are kept). The owner can get a new one from their dashboard.",
 }
 
 

@@ -72,9 +72,17 @@ def _actions(row: dict) -> rx.Component:
         ),
         _icon_action("sliders-horizontal", "Edit limits", "limits:" + uid, "limits-" + name, on_click=S.open_limits(row["id"])),
         confirm_dialog(
+            _icon_action("folder-x", "Remove files", "data:" + uid, "remove-data-" + name, color_scheme="red"),
+            "Remove the files of " + name + "?",
+            "Their container is removed and every file in their /data goes with it. The account stays; their next container starts empty. This cannot be undone.",
+            "Remove files",
+            S.remove_data(row["id"]),
+            confirm_id="confirm-remove-data-" + name,
+        ),
+        confirm_dialog(
             _icon_action("trash-2", "Delete", "delete:" + uid, "delete-" + name, color_scheme="red"),
             "Delete " + name + "?",
-            "Their container and account are removed. Their activity stays in the log. This cannot be undone.",
+            "Their container, their files in /data and their account are removed. Their activity stays in the log. This cannot be undone.",
             "Delete",
             S.delete_user(row["id"]),
             confirm_id="confirm-delete-" + name,

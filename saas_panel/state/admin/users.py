@@ -100,11 +100,17 @@ class UsersState(TableState, AdminBase):
         row = self._row(user_id)
         return [self._show_password(row["username"] if row else "", password), rx.toast.success("Password reset; the user's sessions were ended.")]
 
+    @admin_event(Action.REMOVE_DATA, busy="data:{user_id}")
+    async def remove_data(self, admin: CurrentUser, user_id: int):
+        message = await self._run(users.remove_data, admin, user_id, self._client_ip())
+        await self._refresh()
+        return rx.toast.success(message)
+
     @admin_event(Action.DELETE_USER, busy="delete:{user_id}")
     async def delete_user(self, admin: CurrentUser, user_id: int):
         name = await self._run(users.admin_delete_user, admin, user_id, self._client_ip())
         await self._refresh()
-        return rx.toast.success(f"User {name} and their container deleted; their activity stays in the log.")
+        return rx.toast.success(f"User {name}, their container and their files deleted; their activity stays in the log.")
 
     @admin_event(Action.SET_LIMITS)
     async def open_limits(self, user_id: int):
