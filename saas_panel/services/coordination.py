@@ -9,6 +9,7 @@ Redis there is a single worker, and both are plain in-process objects.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -115,10 +116,16 @@ def _redis_client():
     return redis.Redis.from_url(get_settings().redis_url, socket_timeout=5)
 
 
+def deployment_key(key: str) -> str:
+    """`key` for this deployment (the panels sharing its database): two deployments on one Redis
+    never share a lease or a watcher set."""
+    return f"{key}:{hashlib.sha256(get_settings().db_url.encode()).hexdigest()[:12]}"
+
+
 def collector_lease(ttl_s: float, key: str = LEASE_KEY) -> Lease:
     """The lease of the one worker running a deployment-wide job (`key` names the job)."""
-    return RedisLease(_redis_client(), ttl_s, key) if get_settings().redis_url else LocalLease()
+    return RedisLease(_redis_client(), ttl_s, deployment_key(key)) if get_settings().redis_url else LocalLease()
 
 
 def dashboard_watchers() -> Watchers:
-    return RedisWatchers(_redis_client()) if get_settings().redis_url else LocalWatchers()
+    return RedisWatchers(_redis_client(), deployment_key(WATCHERS_KEY)) if get_settings().redis_url else LocalWatchers()

@@ -59,3 +59,20 @@ def test_watchers_are_shared_between_workers(redis_client):
 
 def test_single_worker_lease_is_always_held():
     assert LocalLease().acquire_or_renew()
+
+
+def test_deployments_sharing_one_redis_do_not_share_a_lease(redis_client, monkeypatch):
+    from saas_panel.services import coordination
+
+    monkeypatch.setenv("REFLEX_REDIS_URL", os.environ["SAAS_PANEL_TEST_REDIS_URL"])
+    monkeypatch.setenv("REFLEX_DB_URL", "sqlite:////srv/first/panel.db")
+    first = coordination.collector_lease(ttl_s=5)
+    first_watchers = coordination.dashboard_watchers()
+    monkeypatch.setenv("REFLEX_DB_URL", "sqlite:////srv/second/panel.db")
+    second = coordination.collector_lease(ttl_s=5)
+    second_watchers = coordination.dashboard_watchers()
+    assert first.acquire_or_renew() and second.acquire_or_renew()
+    first_watchers.add("alice")
+    assert second_watchers.current() == set()
+    first.release()
+    second.release()
