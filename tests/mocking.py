@@ -7,7 +7,9 @@ test releases it; FailingRuntime's create fails as an engine does.
 
 from __future__ import annotations
 
+import io
 import itertools
+import tarfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from saas_panel.runtime.base import (
 )
 
 FIRST_HOST_PORT = 20000
+ARCHIVE_CHUNK_BYTES = 512
 WAIT_LIMIT_S = 30  # a test that forgets to release a SlowRuntime fails instead of hanging
 
 
@@ -44,6 +47,7 @@ class FakeRuntime(ContainerRuntime):
     def __init__(self):
         self.containers: dict[str, ContainerInfo] = {}
         self.volumes: dict[str, str] = {}
+        self.files: dict[str, dict[str, bytes]] = {}  # what each owner's /data holds, for archive()
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
 
@@ -116,6 +120,18 @@ class FakeRuntime(ContainerRuntime):
     def inspect(self, name_or_id: str) -> ContainerInfo:
         with self._lock:
             return self._find(name_or_id)
+
+    def archive(self, container_id: str, path: str) -> Iterator[bytes]:
+        """A tar of `files[owner]` (relative path -> content) under the base name of `path`, as the engine names it."""
+        owner = self.inspect(container_id).owner
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for name, content in self.files.get(owner, {}).items():
+                entry = tarfile.TarInfo(f"{path.rstrip('/').rsplit('/', 1)[-1]}/{name}")
+                entry.size = len(content)
+                archive.addfile(entry, io.BytesIO(content))
+        data = buffer.getvalue()
+        return iter([data[i : i + ARCHIVE_CHUNK_BYTES] for i in range(0, len(data), ARCHIVE_CHUNK_BYTES)])
 
     def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:
         with self._lock:

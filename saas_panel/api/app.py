@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from saas_panel.api.edge import EdgeMiddleware
+from saas_panel.api.export import ExportMiddleware
 from saas_panel.api.middleware import OriginGuardMiddleware, SecurityHeadersMiddleware
 from saas_panel.api.routes import activity, admin, containers, provision, users
 from saas_panel.errors import (
@@ -68,4 +69,4 @@ def create_api() -> FastAPI:
 
 
 def outermost(backend: ASGIApp) -> ASGIApp:
-    return SecurityHeadersMiddleware(EdgeMiddleware(backend))
+    return SecurityHeadersMiddleware(EdgeMiddleware(ExportMiddleware(backend)))

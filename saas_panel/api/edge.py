@@ -26,11 +26,16 @@ ASK_PATH = "/_edge/ask"
 UPSTREAM_HEADER = b"x-saas-upstream"
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def request_headers(scope: Scope) -> dict[str, str]:
     return {key.decode("latin-1"): value.decode("latin-1") for key, value in scope.get("headers", [])}
 
 
-def _page(title: str, message: str) -> bytes:
+def request_ip(scope: Scope) -> str:
+    peer = scope["client"][0] if scope.get("client") else ""
+    return client_ip.resolve(peer, request_headers(scope).get("x-forwarded-for", ""))
+
+
+def html_page(title: str, message: str) -> bytes:
     panel = html.escape(get_settings().public_url)
     return (
         "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
@@ -44,13 +49,17 @@ def _page(title: str, message: str) -> bytes:
 TITLES = {401: "Log in first", 403: "Not allowed", 404: "No such app", 503: "App unavailable"}
 
 
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+async def respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
     await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
+async def respond_page(send: Send, status: int, title: str, message: str) -> None:
+    await respond(send, status, [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")], html_page(title, message))
+
+
 async def _verify(scope: Scope, send: Send) -> None:
-    headers = _headers(scope)
+    headers = request_headers(scope)
     method = headers.get("x-forwarded-method", "GET").upper()
     wants_page = method == "GET" and "upgrade" not in headers and "text/html" in headers.get("accept", "")
     question = (
@@ -62,12 +71,11 @@ async def _verify(scope: Scope, send: Send) -> None:
     # Nearly always answered from memory; a thread (~0.1 ms) only when the database or engine is asked.
     verdict = app_access.verify_cached(*question) or await asyncio.to_thread(app_access.verify, *question)
     if verdict.status == 200:
-        await _respond(send, 200, [(UPSTREAM_HEADER, verdict.upstream.encode())])
+        await respond(send, 200, [(UPSTREAM_HEADER, verdict.upstream.encode())])
     elif verdict.status == 302:
-        await _respond(send, 302, [(b"location", verdict.location.encode()), (b"cache-control", b"no-store")])
+        await respond(send, 302, [(b"location", verdict.location.encode()), (b"cache-control", b"no-store")])
     else:
-        body = _page(TITLES.get(verdict.status, "App unavailable"), verdict.page)
-        await _respond(send, verdict.status, [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")], body)
+        await respond_page(send, verdict.status, TITLES.get(verdict.status, "App unavailable"), verdict.page)
 
 
 async def _verify_upgrade(scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,16 +93,14 @@ async def _verify_upgrade(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _callback(scope: Scope, send: Send) -> None:
-    headers = _headers(scope)
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    ip = client_ip.resolve(scope["client"][0] if scope.get("client") else "", headers.get("x-forwarded-for", ""))
-    cookie = await asyncio.to_thread(app_access.redeem, (query.get("ticket") or [""])[0], headers.get("host", ""), ip)
+    ticket = (query.get("ticket") or [""])[0]
+    cookie = await asyncio.to_thread(app_access.redeem, ticket, request_headers(scope).get("host", ""), request_ip(scope))
     if cookie is None:
-        body = _page("Link expired", "This sign-in link was already used or has expired. Open the app again from your dashboard.")
-        await _respond(send, 403, [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")], body)
+        await respond_page(send, 403, "Link expired", "This sign-in link was already used or has expired. Open the app again from your dashboard.")
         return
     location = app_access.safe_next((query.get("next") or ["/"])[0])
-    await _respond(
+    await respond(
         send,
         302,
         [(b"location", location.encode()), (b"set-cookie", cookie.header().encode()), (b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer")],
@@ -105,7 +111,7 @@ async def _ask(scope: Scope, send: Send) -> None:
     """On-demand TLS: a certificate only for the host of an existing user's app."""
     domain = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("domain") or [""])[0]
     known = await asyncio.to_thread(app_access.app_exists, domain)
-    await _respond(send, 200 if known else 404, [])
+    await respond(send, 200 if known else 404, [])
 
 
 class EdgeMiddleware:

@@ -93,6 +93,10 @@ def _container_card() -> rx.Component:
                 _action_button("start", "Start", "play", ContainerLive.status == "running", variant="soft", color_scheme="green"),
                 _action_button("stop", "Stop", "square", ContainerLive.status != "running", variant="soft", color_scheme="gray"),
                 _action_button("restart", "Restart", "rotate-cw", ContainerLive.status != "running", variant="soft"),
+                rx.cond(
+                    DashboardState.container_name != "",
+                    rx.button(rx.icon("download", size=16), "Download my files", on_click=DashboardState.download_data, variant="soft", color_scheme="gray", id="download-data"),
+                ),
                 spacing="3",
                 wrap="wrap",
             ),

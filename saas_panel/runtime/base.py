@@ -155,6 +155,11 @@ class ContainerRuntime(ABC):
     def inspect(self, name_or_id: str) -> ContainerInfo: ...
 
     @abstractmethod
+    def archive(self, container_id: str, path: str) -> Iterator[bytes]:
+        """A tar of `path` in the container (running or not), as the engine streams it: the
+        container is asked before this returns (ContainerNotFound now), the bytes as they are read."""
+
+    @abstractmethod
     def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:
         """Change memory (= memory + swap) and CPU limits of a container, running or not."""
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 API_TIMEOUT_S = 30
 STATS_API_CONCURRENCY = 16
+ARCHIVE_CHUNK_BYTES = 256 * 1024
 # The events that change a container's state, and the state each leaves it in (ContainerEvent.state).
 # Only these are asked for: healthcheck exec_* events are the bulk otherwise.
 EVENT_STATES = {
@@ -352,6 +353,11 @@ class DockerRuntime(ContainerRuntime):
     @_translate_errors
     def inspect(self, name_or_id: str) -> ContainerInfo:
         return _from_inspect(self.client.api.inspect_container(name_or_id))
+
+    @_translate_errors
+    def archive(self, container_id: str, path: str) -> Iterator[bytes]:
+        stream, _stat = self.client.api.get_archive(container_id, path, chunk_size=ARCHIVE_CHUNK_BYTES)
+        return stream
 
     @_translate_errors
     def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:

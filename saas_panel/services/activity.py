@@ -43,6 +43,7 @@ class Action(str, Enum):
     RESTART = "restart"
     REMOVE_CONTAINER = "remove_container"
     REMOVE_DATA = "remove_data"
+    EXPORT_DATA = "export_data"
     BULK_START = "bulk_start"
     BULK_STOP = "bulk_stop"
     BULK_RESTART = "bulk_restart"

@@ -16,8 +16,6 @@ password change or a disabled account ends app access within SESSION_CACHE_S.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -33,7 +31,7 @@ from saas_panel.models import Container, User, UserSession, utcnow
 from saas_panel.runtime import get_runtime
 from saas_panel.services import activity, auth, idle, provisioning, throttle
 from saas_panel.services.security import hash_token
-from saas_panel.services.server_secret import server_secret
+from saas_panel.services.server_secret import sign, unsign
 
 SESSION_CACHE_S = 3.0
 ROUTE_CACHE_S = 2.0
@@ -91,18 +89,6 @@ def open_url(label: str, next_path: str = "/") -> str:
 # --- signed values --------------------------------------------------------------
 
 
-def _sign(purpose: str, payload: str) -> str:
-    mac = hmac.new(server_secret(), f"{purpose}\x00{payload}".encode(), hashlib.sha256).hexdigest()
-    return f"{payload}.{mac}"
-
-
-def _unsign(purpose: str, value: str | None) -> list[str] | None:
-    payload, _, mac = (value or "").rpartition(".")
-    if not payload or not hmac.compare_digest(_sign(purpose, payload).rpartition(".")[2], mac):
-        return None
-    return payload.split(".")
-
-
 @dataclass(frozen=True)
 class Pass:
     """What a ticket or an app cookie vouches for."""
@@ -114,11 +100,11 @@ class Pass:
 
 
 def _encode(purpose: str, grant: Pass, nonce: str = "") -> str:
-    return _sign(purpose, f"{grant.session_id}.{grant.user_id}.{grant.label}.{grant.expires}{'.' + nonce if nonce else ''}")
+    return sign(purpose, f"{grant.session_id}.{grant.user_id}.{grant.label}.{grant.expires}{'.' + nonce if nonce else ''}")
 
 
 def _decode(purpose: str, value: str | None) -> tuple[Pass, list[str]] | None:
-    parts = _unsign(purpose, value)
+    parts = unsign(purpose, value)
     if parts is None or len(parts) < 4:
         return None
     try:

@@ -1,7 +1,7 @@
 """The server's own secret: generated once, kept outside the database, shared by every worker.
 
 It keys values that must be unguessable but stable across workers and restarts
-(the live rooms' link tokens). `SAAS_PANEL_SECRET_KEY` sets it directly (for
+(the live rooms' link tokens, the signed tickets and cookies of `sign`). `SAAS_PANEL_SECRET_KEY` sets it directly (for
 deployments whose workers share no file system); otherwise it lives in
 `SAAS_PANEL_SECRET_FILE` (mode 0600), created on first use.
 """
@@ -66,3 +66,16 @@ def derive(purpose: str, value: str) -> str:
     """A hex HMAC of `value` for `purpose`: stable, unguessable without the secret."""
     message = f"{purpose}\x00{value}".encode("utf-8", "surrogatepass")
     return hmac.new(server_secret(), message, hashlib.sha256).hexdigest()
+
+
+def sign(purpose: str, payload: str) -> str:
+    """`payload` with a MAC for `purpose`: readable by anyone, forgeable by no one without the secret."""
+    return f"{payload}.{derive(purpose, payload)}"
+
+
+def unsign(purpose: str, value: str | None) -> list[str] | None:
+    """The dot-separated fields of a value `sign` made for `purpose`; None if forged or mangled."""
+    payload, _, mac = (value or "").rpartition(".")
+    if not payload or not hmac.compare_digest(derive(purpose, payload), mac):
+        return None
+    return payload.split(".")

@@ -11,10 +11,11 @@ import reflex as rx
 from saas_panel import presentation
 from saas_panel.errors import DomainError, EngineError, EngineUnavailable
 from saas_panel.models import ContainerState
-from saas_panel.services import app_access, auth, metrics, provisioning, users
+from saas_panel.services import app_access, auth, export, metrics, provisioning, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
 from saas_panel.state.background import provision_in_background, tab_connected
+from saas_panel.state.download import start_export_download
 from saas_panel.state.live import ContainerLive, load_timeline
 
 CHART_RANGES = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
@@ -174,6 +175,18 @@ class DashboardState(AuthState):
         await self._show(view)
         await self._load_history_and_timeline(username)
         yield rx.toast.success({"start": "Container started.", "stop": "Container stopped.", "restart": "Container restarted."}[action])
+
+    @rx.event
+    async def download_data(self):
+        """The user's own /data, always the session's user: a client names no one."""
+        user = await self._current_user()
+        if user is None:
+            return rx.redirect("/login")
+        try:
+            ticket = await asyncio.to_thread(export.issue_export_ticket, user, user.username)
+        except DomainError as exc:
+            return rx.toast.error(user_message(exc))
+        return start_export_download(ticket)
 
     @rx.event
     async def change_password(self, form_data: dict):

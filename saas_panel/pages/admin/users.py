@@ -71,6 +71,7 @@ def _actions(row: dict) -> rx.Component:
             _icon_action("timer-off", "Never stop when idle", "idle:" + uid, "idle-exempt-" + name, on_click=S.set_idle_exempt(row["id"], True)),
         ),
         _icon_action("sliders-horizontal", "Edit limits", "limits:" + uid, "limits-" + name, on_click=S.open_limits(row["id"])),
+        _icon_action("folder-down", "Download files", "export:" + uid, "download-data-" + name, on_click=S.download_data(row["id"])),
         confirm_dialog(
             _icon_action("folder-x", "Remove files", "data:" + uid, "remove-data-" + name, color_scheme="red"),
             "Remove the files of " + name + "?",
