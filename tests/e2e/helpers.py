@@ -7,6 +7,15 @@ def sign_up(page, username: str, password: str = "e2e user password", email: str
     submit_when_ready(page, "/signup", {"username": username, "email": email or f"{username}@example.com", "password": password}, "#signup-submit")
 
 
+def sign_up_until_running(page, username: str) -> None:
+    """Sign up and wait on the dashboard until the new container runs."""
+    from playwright.sync_api import expect
+
+    sign_up(page, username)
+    page.wait_for_url("**/dashboard**")
+    expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)
+
+
 def log_in(page, username: str, password: str) -> None:
     submit_when_ready(page, "/login", {"username": username, "password": password}, "#login-submit")
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from saas_panel.db import session_scope
 from saas_panel.models import Container, User
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import sign_up_until_running
 
 
 def _container_of(username: str) -> str:
@@ -23,9 +23,7 @@ def _container_of(username: str) -> str:
 def test_download_my_files_gives_the_tar_of_data(page, panel_process, monkeypatch):
     monkeypatch.setenv("REFLEX_DB_URL", panel_process.db_url)
     name = f"x{uuid.uuid4().hex[:10]}"
-    sign_up(page, name)
-    page.wait_for_url("**/dashboard**")
-    expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)
+    sign_up_until_running(page, name)
     container = _container_of(name)
     subprocess.run(["docker", "exec", "-u", "65534", container, "sh", "-c", "mkdir -p /data/notes && echo kept > /data/notes/todo.txt"], check=True)
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from saas_panel.db import session_scope
 from saas_panel.models import Container, User, utcnow
-from tests.e2e.helpers import sign_up
+from tests.e2e.helpers import sign_up_until_running
 
 
 def _age_app(username: str, by: timedelta) -> None:
@@ -33,9 +33,7 @@ def _row_of(username: str) -> dict:
 def test_an_app_nobody_visits_is_stopped_and_the_owner_is_told(page, panel_process, monkeypatch):
     monkeypatch.setenv("REFLEX_DB_URL", panel_process.db_url)
     name = f"i{uuid.uuid4().hex[:10]}"
-    sign_up(page, name)
-    page.wait_for_url("**/dashboard**")
-    expect(page.locator("#container-status")).to_have_text("running", timeout=60_000)
+    sign_up_until_running(page, name)
     # The page's own status reads may still write the real start time back: age it until culled.
     deadline = time.monotonic() + 90
     while page.locator("#container-status").inner_text().strip() != "stopped" and time.monotonic() < deadline:
