@@ -30,6 +30,11 @@ def request_headers(scope: Scope) -> dict[str, str]:
     return {key.decode("latin-1"): value.decode("latin-1") for key, value in scope.get("headers", [])}
 
 
+def query_value(scope: Scope, name: str, default: str = "") -> str:
+    """The first value of query parameter `name`."""
+    return (parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name) or [default])[0]
+
+
 def request_ip(scope: Scope) -> str:
     peer = scope["client"][0] if scope.get("client") else ""
     return client_ip.resolve(peer, request_headers(scope).get("x-forwarded-for", ""))
@@ -93,13 +98,11 @@ async def _verify_upgrade(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _callback(scope: Scope, send: Send) -> None:
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    ticket = (query.get("ticket") or [""])[0]
-    cookie = await asyncio.to_thread(app_access.redeem, ticket, request_headers(scope).get("host", ""), request_ip(scope))
+    cookie = await asyncio.to_thread(app_access.redeem, query_value(scope, "ticket"), request_headers(scope).get("host", ""), request_ip(scope))
     if cookie is None:
         await respond_page(send, 403, "Link expired", "This sign-in link was already used or has expired. Open the app again from your dashboard.")
         return
-    location = app_access.safe_next((query.get("next") or ["/"])[0])
+    location = app_access.safe_next(query_value(scope, "next", "/"))
     await respond(
         send,
         302,
@@ -109,8 +112,7 @@ async def _callback(scope: Scope, send: Send) -> None:
 
 async def _ask(scope: Scope, send: Send) -> None:
     """On-demand TLS: a certificate only for the host of an existing user's app."""
-    domain = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("domain") or [""])[0]
-    known = await asyncio.to_thread(app_access.app_exists, domain)
+    known = await asyncio.to_thread(app_access.app_exists, query_value(scope, "domain"))
     await respond(send, 200 if known else 404, [])
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from saas_panel.api.edge import request_ip, respond_page
+from saas_panel.api.edge import query_value, request_ip, respond_page
 from saas_panel.errors import DomainError, NotFound, PermissionDenied
 from saas_panel.services import export
 
@@ -33,9 +32,8 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 
 
 async def _export(scope: Scope, receive: Receive, send: Send) -> None:
-    ticket = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket") or [""])[0]
     try:
-        filename, chunks = await asyncio.to_thread(export.open_export, ticket, request_ip(scope))
+        filename, chunks = await asyncio.to_thread(export.open_export, query_value(scope, "ticket"), request_ip(scope))
     except DomainError as exc:
         await respond_page(send, *_page_for(exc))
         return
