@@ -33,6 +33,12 @@ def open_when_ready(page, path: str) -> None:
             page.reload()
 
 
+def enter_app(page, app_url: str) -> None:
+    """Go to an app through the panel's /open hand-off (a page that needs its socket) and land in it."""
+    open_when_ready(page, app_url)
+    page.wait_for_url(f"{app_url}**", timeout=60_000)
+
+
 def log_out(page) -> None:
     page.click("#logout")
     page.wait_for_url("**/login**")

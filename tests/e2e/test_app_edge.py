@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from saas_panel.services import activity
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.helpers import log_in, log_out, open_when_ready, sign_up
+from tests.e2e.helpers import enter_app, log_in, log_out, open_when_ready, sign_up
 
 PROVISION_TIMEOUT_MS = 60_000
 
@@ -43,8 +43,7 @@ def test_the_owner_opens_the_app_on_its_own_origin(page, panel):
     name, app_url = _owner_with_app(page)
     port = panel.rsplit(":", 1)[1]
     assert app_url == f"http://{name}.apps.localhost:{port}/"
-    page.goto(app_url)
-    page.wait_for_url(f"{app_url}**")
+    enter_app(page, app_url)
     expect(page.locator("body")).to_contain_text(name)
 
     received = json.loads(page.goto(app_url + "echo-headers").text())
@@ -68,8 +67,8 @@ def test_strangers_and_other_users_are_kept_out(browser, page, panel):
     other_page = other.new_page()
     sign_up(other_page, f"o{uuid.uuid4().hex[:10]}")
     other_page.wait_for_url("**/dashboard**")
-    other_page.goto(app_url)
-    expect(other_page.locator("#app-open-error")).to_contain_text("another user")
+    open_when_ready(other_page, app_url)
+    expect(other_page.locator("#app-open-error")).to_contain_text("another user", timeout=30_000)
     assert other_page.url.startswith(panel)
     other.close()
 
@@ -78,7 +77,7 @@ def test_an_anonymous_visitor_logs_in_and_lands_in_the_app(browser, page, panel)
     name, app_url = _owner_with_app(page)
     visitor = browser.new_context(base_url=panel)
     tab = visitor.new_page()
-    tab.goto(app_url + "health")
+    open_when_ready(tab, app_url + "health")
     tab.wait_for_url("**/login**")
     tab.fill("#username", name)
     tab.fill("#password", "e2e user password")
@@ -90,8 +89,7 @@ def test_an_anonymous_visitor_logs_in_and_lands_in_the_app(browser, page, panel)
 
 def test_logout_ends_app_access_within_seconds(page, panel):
     _, app_url = _owner_with_app(page)
-    page.goto(app_url)
-    page.wait_for_url(f"{app_url}**")
+    enter_app(page, app_url)
     cookies = page.context.cookies()
     assert _through_edge(app_url + "health", cookies)[0] == 200
     open_when_ready(page, panel + "/dashboard")
@@ -109,8 +107,7 @@ def test_an_admin_visit_is_on_the_owners_timeline(browser, page, panel):
     admin_page = admin.new_page()
     log_in(admin_page, "admin", ADMIN_PASSWORD)
     admin_page.wait_for_url("**/admin**")
-    admin_page.goto(app_url)
-    admin_page.wait_for_url(f"{app_url}**")
+    enter_app(admin_page, app_url)
     expect(admin_page.locator("body")).to_contain_text(name)
     admin.close()
     page.reload()
@@ -119,8 +116,7 @@ def test_an_admin_visit_is_on_the_owners_timeline(browser, page, panel):
 
 def test_a_websocket_echoes_through_the_edge(page, panel):
     _, app_url = _owner_with_app(page)
-    page.goto(app_url)
-    page.wait_for_url(f"{app_url}**")
+    enter_app(page, app_url)
     echoed = page.evaluate(
         """(url) => new Promise((resolve, reject) => {
             const socket = new WebSocket(url);
@@ -137,8 +133,8 @@ def test_visiting_a_stopped_app_wakes_it(page, panel):
     name, app_url = _owner_with_app(page)
     container = page.locator("#container-name").inner_text()
     subprocess.run(["docker", "stop", "-t", "1", container], check=True, capture_output=True)
-    page.goto(app_url)
-    expect(page.locator("#app-starting")).to_be_visible()
+    open_when_ready(page, app_url)
+    expect(page.locator("#app-starting")).to_be_visible(timeout=30_000)
     page.wait_for_url(f"{app_url}**", timeout=60_000)
     expect(page.locator("body")).to_contain_text(name)
 
@@ -173,8 +169,7 @@ def test_a_websocket_without_the_apps_cookie_is_refused(page, panel):
 
 def test_streamed_responses_pass_through_chunk_by_chunk(page, panel):
     _, app_url = _owner_with_app(page)
-    page.goto(app_url)
-    page.wait_for_url(f"{app_url}**")
+    enter_app(page, app_url)
     status, headers, body = _through_edge(app_url + "stream?n=3&delay_ms=50", page.context.cookies())
     assert status == 200 and headers.get("transfer-encoding") == "chunked"
     assert [line for line in body.splitlines() if line.startswith("chunk")] == ["chunk 1/3", "chunk 2/3", "chunk 3/3"]

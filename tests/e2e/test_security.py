@@ -22,7 +22,7 @@ from saas_panel.models import ActivityLog, ApiToken, Container, User
 from saas_panel.services import api_tokens, auth, provisioning
 from saas_panel.state.auth import TOKEN_STORAGE_KEY, AuthState
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.helpers import submit_when_ready
+from tests.e2e.helpers import enter_app, submit_when_ready
 from tests.handlers import admin_handlers, admin_states, forged_args
 
 EVIL = "https://evil.example"
@@ -165,8 +165,7 @@ def test_a_users_container_never_receives_a_panel_session(page):
     app_url = page.locator("#open-app").get_attribute("href")
     assert app_url.startswith(f"http://{name}.apps.localhost:")  # its own origin: no shared storage
 
-    response = page.goto(app_url.rstrip("/") + "/echo-headers")  # same browser, through the edge's hand-off
-    page.wait_for_url(f"{app_url}echo-headers")
+    enter_app(page, app_url + "echo-headers")  # same browser, through the edge's hand-off
     response = page.reload()
     assert response.status == 200
     received = {key.lower(): value for key, value in response.json().items()}
