@@ -29,7 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from saas_panel.config import PROJECT_ROOT
+from saas_panel.config import PROJECT_ROOT, get_settings
+from saas_panel.errors import EngineError
+from saas_panel.runtime.loop_volumes import LoopVolumes
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,7 +123,7 @@ class PanelProcess:
             if process is not None:
                 _end_process_group(process)
         self.edge = self.process = None
-        remove_containers(self.container_prefix)
+        remove_containers(self.container_prefix, Path(self.env["SAAS_PANEL_STORAGE_DIR"]))
 
 
 def _end_process_group(process: subprocess.Popen) -> None:
@@ -143,8 +145,9 @@ def _end_process_group(process: subprocess.Popen) -> None:
         pass
 
 
-def remove_volumes(client, prefix: str) -> None:
-    """Remove the users' data volumes named `prefix*` (their containers must be gone)."""
+def remove_volumes(client, prefix: str, storage_dir: Path | None = None) -> None:
+    """Remove the users' data volumes named `prefix*` (their containers must be gone) and their loop
+    file systems in `storage_dir` (default: the setting's), so that no loop device is left attached."""
     import docker
 
     for volume in client.volumes.list(filters={"name": prefix}):
@@ -153,11 +156,17 @@ def remove_volumes(client, prefix: str) -> None:
                 volume.remove(force=True)
             except docker.errors.NotFound:
                 pass
+    loops = LoopVolumes(storage_dir or get_settings().storage_dir)
+    for name in loops.names(prefix):
+        try:
+            loops.remove(name)
+        except EngineError as exc:
+            print(f"could not remove the file system of {name}: {exc}", file=sys.stderr)
 
 
-def remove_containers(prefix: str) -> int:
+def remove_containers(prefix: str, storage_dir: Path | None = None) -> int:
     """Force-remove every container whose name starts with `prefix`, then the users' data volumes
-    (named with the same prefix); returns how many containers."""
+    (named with the same prefix) and their file systems in `storage_dir`; returns how many containers."""
     import docker
 
     removed = 0
@@ -173,7 +182,7 @@ def remove_containers(prefix: str) -> int:
                     removed += 1
                 except docker.errors.NotFound:
                     pass
-            remove_volumes(client, prefix)
+            remove_volumes(client, prefix, storage_dir)
         finally:
             client.close()
     except docker.errors.DockerException as exc:
@@ -205,6 +214,7 @@ def start_panel(
         "SAAS_PANEL_BACKEND_PORT": str(free_port()),
         "REFLEX_USE_SYSTEM_BUN": "1",
         "SAAS_PANEL_CONTAINER_PREFIX": prefix,
+        "SAAS_PANEL_STORAGE_DIR": str(workdir / "volumes"),  # removed with the panel's volumes by stop()
         **(env_overrides or {}),
     }
     # Captured, not printed: benchmarks print JSON lines on stdout.

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     default_mem_limit_mb: PositiveInt = Field(128, validation_alias="SAAS_PANEL_DEFAULT_MEM_MB", description="Memory limit of a user container unless set per user")
     default_cpu_limit: PositiveFloat = Field(0.5, validation_alias="SAAS_PANEL_DEFAULT_CPUS", description="CPU limit of a user container unless set per user")
     pids_limit: PositiveInt = Field(64, description="Process limit of a user container")
+    default_storage_mb: PositiveInt = Field(1024, description="Storage (`/data`) of the default plan made at first start")
+    storage_quota: Annotated[str, _one_of("auto", "loop", "none")] = Field(
+        "auto", description="`loop`: a size-limited file system per user (needs root on the engine's host); "
+        "`none`: usage is measured and a container over its quota is stopped; `auto`: `loop` when possible")
+    storage_dir: Path = derived(lambda: PROJECT_ROOT / "data" / "volumes", "`data/volumes`",
+                                description="Where `loop` keeps each user's file system image (on the engine's host)")
+    storage_check_seconds: PositiveFloat = Field(60, description="Seconds between two measurements of every user's storage")
     container_prefix: str = Field("saas-user-", description="Name prefix of user containers (`<prefix><username>`)")
     max_concurrent_provisioning: PositiveInt = Field(8, description="Containers created at once; more requests queue (the engine does ~8/s on 2 cores)")
     user_app_port: ClassVar[int] = 8080  # the port user_dashboard listens on inside its container

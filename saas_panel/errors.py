@@ -49,3 +49,21 @@ class Throttled(DomainError):
     def __init__(self, retry_after: int):
         super().__init__(f"Too many attempts, try again in {retry_after} seconds.")
         self.retry_after = retry_after
+
+
+class QuotaBelowUsage(ValidationError):
+    """A storage size smaller than what the volume's files already take."""
+
+    def __init__(self, used_bytes: int, size_mb: int):
+        used_mb = -(-used_bytes // (1024 * 1024))
+        super().__init__("storage_mb", f"The files already take {used_mb} MB, more than the {size_mb} MB asked for.")
+        self.used_bytes, self.size_mb = used_bytes, size_mb
+
+
+class StorageFull(Conflict):
+    """An app whose files reached its storage quota, on an engine that cannot cap the volume: it stays stopped."""
+
+    def __init__(self, used_bytes: int, size_mb: int):
+        super().__init__(f"Storage full ({used_bytes // (1024 * 1024)} of {size_mb} MB used): the app stays stopped until an "
+                         "administrator gives it a larger plan. Its files can still be downloaded.")
+        self.used_bytes, self.size_mb = used_bytes, size_mb

@@ -16,13 +16,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError
+from saas_panel.config import get_settings
+from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, QuotaBelowUsage
 from saas_panel.runtime.base import (
     MANAGED_LABEL, ContainerEvent, ContainerInfo, ContainerRuntime, ContainerSpec, EventStream, UsageSample, VolumeSpec,
 )
 
 FIRST_HOST_PORT = 20000
 ARCHIVE_CHUNK_BYTES = 512
+MIB = 1024 * 1024
 WAIT_LIMIT_S = 30  # a test that forgets to release a SlowRuntime fails instead of hanging
 
 
@@ -42,11 +44,15 @@ class QuietEventStream(EventStream):
 
 class FakeRuntime(ContainerRuntime):
     """Containers as ContainerInfo values by id: created running, with an address and (if asked) a host port.
-    Data volumes are their owners by name."""
+    Data volumes are their owners by name; what their files take is `volume_bytes`, set by tests."""
 
-    def __init__(self):
+    def __init__(self, storage_enforced: bool = True):
         self.containers: dict[str, ContainerInfo] = {}
         self.volumes: dict[str, str] = {}
+        self.volume_bytes: dict[str, int] = {}
+        self.volume_sizes: dict[str, int | None] = {}  # the size_mb each volume was made or resized to
+        self.images: set[str] = {get_settings().user_image}
+        self._storage_enforced = storage_enforced
         self.files: dict[str, dict[str, bytes]] = {}  # what each owner's /data holds, for archive()
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
@@ -60,6 +66,8 @@ class FakeRuntime(ContainerRuntime):
                 raise ContainerExists("A container with this name already exists.")
             if spec.data_volume is not None and self.volumes.setdefault(spec.data_volume.name, spec.owner) != spec.owner:
                 raise EngineError(f"The volume {spec.data_volume.name} is not {spec.owner}'s.")
+            if spec.data_volume is not None:
+                self.volume_sizes.setdefault(spec.data_volume.name, spec.data_volume.size_mb)
             number = next(self._numbers)
             info = ContainerInfo(
                 id=uuid.uuid4().hex,
@@ -113,6 +121,34 @@ class FakeRuntime(ContainerRuntime):
                 raise EngineError(f"The volume {volume.name} is not {volume.owner}'s.")
             return self.volumes.pop(volume.name, None) is not None
 
+    def volume_usage(self, volumes: list[VolumeSpec]) -> dict[str, int]:
+        with self._lock:
+            return {volume.name: self.volume_bytes.get(volume.name, 0) for volume in volumes if volume.name in self.volumes}
+
+    def resize_volume(self, volume: VolumeSpec) -> None:
+        used = self.volume_bytes.get(volume.name, 0)
+        if volume.size_mb is not None and used > volume.size_mb * MIB:
+            raise QuotaBelowUsage(used, volume.size_mb)
+        self.volume_sizes[volume.name] = volume.size_mb
+
+    @property
+    def storage_enforced(self) -> bool:
+        return self._storage_enforced
+
+    def image_exists(self, image: str) -> bool:
+        return image in self.images
+
+    def list_images(self) -> list[str]:
+        return sorted(self.images)
+
+    def rename(self, container_id: str, name: str) -> ContainerInfo:
+        with self._lock:
+            info = self._find(container_id)
+            if any(other.name == name for other in self.containers.values() if other.id != info.id):
+                raise ContainerExists("A container with this name already exists.")
+            self.containers[info.id] = replace(info, name=name)
+            return self.containers[info.id]
+
     def vanish(self, name: str) -> None:
         """The container goes away behind the panel's back (removed by hand, lost with the engine's data)."""
         self.remove(name)
@@ -153,6 +189,16 @@ class FakeRuntime(ContainerRuntime):
 
     def events(self) -> EventStream:
         return QuietEventStream()
+
+
+class AddresslessRuntime(FakeRuntime):
+    """Containers without an address the panel can reach (the panel in compose): one answers by
+    staying up (`image_check.STAYS_UP_S`, which tests set to 0)."""
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        info = replace(super().create(spec), address=None)
+        self.containers[info.id] = info
+        return info
 
 
 class SlowRuntime(FakeRuntime):

@@ -27,13 +27,13 @@ def owner_labels(owner: str) -> dict[str, str]:
 class VolumeSpec:
     """One user's persistent storage: a named volume, mounted read-write at `path`.
 
-    Callers build it in one place (provisioning.data_volume) and pass it inside ContainerSpec,
-    so a size cap, once an engine offers one, is one more field here and nothing else changes.
+    Callers build it in one place (provisioning.data_volume) and pass it inside ContainerSpec.
     """
 
     name: str
     owner: str
     path: str = DATA_PATH
+    size_mb: int | None = None  # the owner's quota (their plan's storage); None: no cap
 
     @property
     def labels(self) -> dict[str, str]:
@@ -150,6 +150,32 @@ class ContainerRuntime(ABC):
     def remove_volume(self, volume: VolumeSpec) -> bool:
         """Remove a data volume with everything in it; False when there was none. EngineError
         when a container still uses it or it is not `volume.owner`'s."""
+
+    @abstractmethod
+    def volume_usage(self, volumes: list[VolumeSpec]) -> dict[str, int]:
+        """Bytes used in each volume that exists, by volume name, as cheaply as the engine allows."""
+
+    @abstractmethod
+    def resize_volume(self, volume: VolumeSpec) -> None:
+        """Make the volume's cap `volume.size_mb`. QuotaBelowUsage when its files take more
+        than that; EngineError when the engine cannot change it now (a shrink while mounted)."""
+
+    @property
+    @abstractmethod
+    def storage_enforced(self) -> bool:
+        """True when a write past a volume's size fails inside the container (ENOSPC); False when
+        the panel can only measure usage and must stop the container itself."""
+
+    @abstractmethod
+    def image_exists(self, image: str) -> bool:
+        """True when the engine has `image` locally (the panel never pulls)."""
+
+    @abstractmethod
+    def list_images(self) -> list[str]:
+        """The tags (name:tag) of the images the engine has locally, sorted."""
+
+    @abstractmethod
+    def rename(self, container_id: str, name: str) -> ContainerInfo: ...
 
     @abstractmethod
     def inspect(self, name_or_id: str) -> ContainerInfo: ...

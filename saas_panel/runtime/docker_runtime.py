@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 from typing import TypeVar
 
 import docker
@@ -17,7 +18,8 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Mount, Ulimit
 
-from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable
+from saas_panel.config import get_settings
+from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable, QuotaBelowUsage
 from saas_panel.runtime.base import (
     MANAGED_LABEL,
     OWNER_LABEL,
@@ -30,12 +32,14 @@ from saas_panel.runtime.base import (
     VolumeSpec,
 )
 from saas_panel.runtime.cgroups import CgroupReader
+from saas_panel.runtime.loop_volumes import MIB, MOUNT_OPTIONS, LoopVolumes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 API_TIMEOUT_S = 30
 STATS_API_CONCURRENCY = 16
 ARCHIVE_CHUNK_BYTES = 256 * 1024
+DISK_USAGE_BUSY_BACKOFF_S = (0.1, 0.2, 0.5, 1, 2, 4)  # waits while the engine's single df runs
 # The events that change a container's state, and the state each leaves it in (ContainerEvent.state).
 # Only these are asked for: healthcheck exec_* events are the bulk otherwise.
 EVENT_STATES = {
@@ -189,6 +193,23 @@ def _check_owner(volume_attrs: dict, volume: VolumeSpec) -> None:
         raise EngineError(f"The volume {volume.name} is not {volume.owner}'s; the panel leaves it alone.")
 
 
+def _loop_options(loops: LoopVolumes, name: str) -> dict[str, str]:
+    """The local driver's options for a volume on `name`'s loop file system (it takes no `o=loop` itself)."""
+    return {"type": "ext4", "device": str(loops.link(name)), "o": MOUNT_OPTIONS}
+
+
+@lru_cache(maxsize=8)
+def _loop_volumes_for(mode: str, storage_dir: Path) -> LoopVolumes | None:
+    """The storage mode, chosen once per setting: loop file systems, or None (usage measured only)."""
+    if mode == "none":
+        return None
+    loops = LoopVolumes(storage_dir)
+    if mode == "auto" and loops.problem:
+        log.info("Storage quotas are measured, not enforced: %s (SAAS_PANEL_STORAGE_QUOTA=auto)", loops.problem)
+        return None
+    return loops
+
+
 def _data_mounts(volume: VolumeSpec | None) -> list[Mount] | None:
     # The engine takes no nosuid/nodev/noexec for a named volume: setuid files are inert under
     # no-new-privileges, no capability is left to make device nodes, and noexec would not stop
@@ -308,6 +329,7 @@ class DockerRuntime(ContainerRuntime):
     @_translate_errors
     def start(self, container_id: str) -> ContainerInfo:
         container = self.client.containers.get(container_id)
+        self._attach_volumes(container.attrs)
         container.start()
         container.reload()
         return _from_inspect(container.attrs)
@@ -322,6 +344,7 @@ class DockerRuntime(ContainerRuntime):
     @_translate_errors
     def restart(self, container_id: str, timeout: int = 5) -> ContainerInfo:
         container = self.client.containers.get(container_id)
+        self._attach_volumes(container.attrs)
         container.restart(timeout=timeout)
         container.reload()
         return _from_inspect(container.attrs)
@@ -337,18 +360,111 @@ class DockerRuntime(ContainerRuntime):
                 return
             raise
 
+    def _loops(self) -> LoopVolumes | None:
+        """The loop file systems in `loop` mode; None in `none` mode."""
+        settings = get_settings()
+        loops = _loop_volumes_for(settings.storage_quota, settings.storage_dir)
+        if loops is not None and loops.problem:
+            raise EngineError(f"SAAS_PANEL_STORAGE_QUOTA=loop, but this host cannot make loop file systems: {loops.problem}.")
+        return loops
+
+    @property
+    def storage_enforced(self) -> bool:
+        settings = get_settings()
+        return _loop_volumes_for(settings.storage_quota, settings.storage_dir) is not None
+
     def _ensure_volume(self, volume: VolumeSpec) -> None:
-        # Creating a volume that exists returns it as it is (with its own labels): one call, no race.
-        _check_owner(self.client.api.create_volume(volume.name, driver="local", labels=volume.labels), volume)
+        loops = self._loops()
+        capped = loops is not None and volume.size_mb is not None
+        options = _loop_options(loops, volume.name) if capped else None
+        # Creating a volume that exists returns it as it is (with its own labels and options): one call,
+        # no race. Its file system is made only once the volume is known to be this owner's.
+        attrs = self.client.api.create_volume(volume.name, driver="local", driver_opts=options, labels=volume.labels)
+        _check_owner(attrs, volume)
+        if loops is not None and attrs.get("Options") == _loop_options(loops, volume.name):
+            loops.ensure(volume.name, volume.size_mb)
+        elif capped:
+            log.warning("The volume %s was made before storage quotas: its size is not capped.", volume.name)
+
+    def _attach_volumes(self, container_attrs: dict) -> None:
+        """Attach the loop file systems a stopped container mounts: after a reboot their devices are gone."""
+        loops = self._loops()
+        if loops is None or (container_attrs.get("State") or {}).get("Running"):
+            return  # a running container's are attached and mounted
+        for mount in container_attrs.get("Mounts") or []:
+            if mount.get("Type") == "volume" and loops.exists(mount.get("Name", "")):
+                loops.ensure(mount["Name"], None)
+
+    def _in_use(self, volume_name: str) -> bool:
+        """True when a running container has the volume mounted."""
+        return bool(self.client.api.containers(filters={"volume": volume_name}))
 
     @_translate_errors
     def remove_volume(self, volume: VolumeSpec) -> bool:
         try:
             _check_owner(self.client.api.inspect_volume(volume.name), volume)
             self.client.api.remove_volume(volume.name)
+            removed = True
+        except NotFound:
+            removed = False
+        loops = self._loops()
+        filesystem_removed = loops is not None and loops.remove(volume.name)
+        return removed or filesystem_removed
+
+    @_translate_errors
+    def volume_usage(self, volumes: list[VolumeSpec]) -> dict[str, int]:
+        wanted = {volume.name for volume in volumes}
+        loops = self._loops()
+        if loops is not None:  # a stat of each image file
+            return {name: used for name in wanted if (used := loops.used_bytes(name)) is not None}
+        return {
+            entry["Name"]: entry["UsageData"]["Size"]
+            for entry in self._disk_usage().get("Volumes") or []
+            if entry.get("Name") in wanted and (entry.get("UsageData") or {}).get("Size", -1) >= 0
+        }
+
+    def _disk_usage(self) -> dict:
+        """The engine's disk usage report: one call for all volumes (the engine walks their files).
+        The engine runs one at a time and refuses a second meanwhile (another worker's sweep, an
+        operator's `docker system df`): wait for it."""
+        for delay in DISK_USAGE_BUSY_BACKOFF_S:
+            try:
+                return self.client.api.df()
+            except APIError as exc:
+                if "disk usage operation is already running" not in str(exc):
+                    raise
+                time.sleep(delay)
+        return self.client.api.df()
+
+    @_translate_errors
+    def resize_volume(self, volume: VolumeSpec) -> None:
+        if volume.size_mb is None:
+            return
+        loops = self._loops()
+        if loops is not None and loops.exists(volume.name):
+            loops.resize(volume.name, volume.size_mb, mounted=self._in_use(volume.name))
+            return
+        # Nothing to resize: the quota is only measured (or the volume is made at this size).
+        used = self.volume_usage([volume]).get(volume.name, 0)
+        if used > volume.size_mb * MIB:
+            raise QuotaBelowUsage(used, volume.size_mb)
+
+    @_translate_errors
+    def image_exists(self, image: str) -> bool:
+        try:
+            self.client.api.inspect_image(image)
         except NotFound:
             return False
         return True
+
+    @_translate_errors
+    def list_images(self) -> list[str]:
+        return sorted({tag for image in self.client.images.list() for tag in image.tags if not tag.startswith("<none>")})
+
+    @_translate_errors
+    def rename(self, container_id: str, name: str) -> ContainerInfo:
+        self.client.api.rename(container_id, name)
+        return _from_inspect(self.client.api.inspect_container(container_id))
 
     @_translate_errors
     def inspect(self, name_or_id: str) -> ContainerInfo:

@@ -7,6 +7,7 @@ import uuid
 import docker
 import pytest
 
+from devtools.panel import remove_volumes
 from saas_panel.runtime.base import MANAGED_LABEL
 from tests.prerequisites import skip_outside_ci
 
@@ -24,15 +25,17 @@ def docker_client():
 
 
 @pytest.fixture
-def engine(db, docker_client, monkeypatch):
-    """A migrated DB plus a per-test container name prefix; cleans up its containers and volumes."""
+def engine(db, docker_client, monkeypatch, tmp_path):
+    """A migrated DB plus a per-test container name prefix; cleans up its containers and volumes
+    (with their loop file systems, kept under tmp_path)."""
     prefix = f"t{uuid.uuid4().hex[:8]}-"
+    storage_dir = tmp_path / "volumes"
     monkeypatch.setenv("SAAS_PANEL_CONTAINER_PREFIX", prefix)
+    monkeypatch.setenv("SAAS_PANEL_STORAGE_DIR", str(storage_dir))
     monkeypatch.setenv("SAAS_PANEL_USER_NETWORK", TEST_NETWORK)
     # These tests reach the apps on a loopback host port (the edge is tested end to end in e2e).
     monkeypatch.setenv("SAAS_PANEL_BIND_HOST", "127.0.0.1")
     yield prefix
     for container in docker_client.containers.list(all=True, filters={"name": prefix, "label": MANAGED_LABEL}):
         container.remove(force=True)
-    for volume in docker_client.volumes.list(filters={"name": prefix, "label": MANAGED_LABEL}):
-        volume.remove(force=True)
+    remove_volumes(docker_client, prefix, storage_dir)
