@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from saas_panel import migrations
 from saas_panel.config import get_settings
 from saas_panel.db import get_engine
-from saas_panel.services import users
+from saas_panel.services import plans, users
 
 POSTGRES_LOCK_KEY = 7_301_955_113  # any constant: names this lock among the database's advisory locks
 ENGINE_DOWN = (
@@ -33,6 +33,7 @@ def bootstrap() -> None:
     with one_process_at_a_time():
         migrations.upgrade()
         result = users.ensure_admin()
+        plans.ensure_default()
     if result.generated_password:
         print(
             "\n  First admin created. Log in as 'admin' with this password (shown once):\n"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -36,6 +36,23 @@ class Outcome(str, Enum):
     DENIED = "denied"
 
 
+class Plan(SQLModel, table=True):
+    """What an operator offers: the image, limits, storage and idle timeout of a user's app."""
+
+    __tablename__ = "plans"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    image: str = Field(max_length=200)
+    cpu_limit: float
+    mem_limit_mb: int
+    storage_mb: int
+    idle_stop_minutes: Optional[float] = Field(default=None)  # None: the panel's setting; 0: never
+    is_default: bool = Field(default=False, index=True)  # exactly one: the plan of new accounts
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -53,6 +70,11 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     last_login_at: Optional[datetime] = Field(default=None)
     idle_exempt: bool = Field(default=False)  # the idle culler never stops this user's container
+    plan_id: Optional[int] = Field(default=None, foreign_key="plans.id", index=True, ondelete="SET NULL")  # None: the default plan
+    # The collector's last measure of /data, and whether the 90 % warning was given since it last fell below.
+    storage_used_bytes: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
+    storage_measured_at: Optional[datetime] = Field(default=None)
+    storage_warned: bool = Field(default=False)
 
     @property
     def is_admin(self) -> bool:

@@ -61,6 +61,7 @@ class Action(str, Enum):
     VIEW_USERS = "view_users"
     VIEW_OVERVIEW = "view_overview"
     VIEW_API_TOKENS = "view_api_tokens"
+    VIEW_PLANS = "view_plans"
     API_GET = "api_get"
     API_POST = "api_post"
     API_PUT = "api_put"
@@ -70,6 +71,11 @@ class Action(str, Enum):
     VISIT_APP = "visit_app"
     IDLE_STOP = "idle_stop"
     SET_IDLE_EXEMPT = "set_idle_exempt"
+    CREATE_PLAN = "create_plan"
+    UPDATE_PLAN = "update_plan"
+    CHANGE_PLAN = "change_plan"
+    STORAGE_WARNING = "storage_warning"
+    STORAGE_FULL = "storage_full"
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:

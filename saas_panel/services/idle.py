@@ -5,7 +5,7 @@ The edge asks the panel to authorize every request to a user's app, so
 Every worker writes its buffer to `containers.last_activity_at` with `flush`
 (a time only ever moves forward, so workers may flush in any order); the one
 worker holding the culler lease then stops the running containers nobody has
-used for SAAS_PANEL_IDLE_STOP_MINUTES. A container's idle time counts from
+used for their plan's idle timeout (by default SAAS_PANEL_IDLE_STOP_MINUTES). A container's idle time counts from
 its last request or its last start, whichever is later: one started again by
 its owner is not stopped for the requests it missed while it was stopped.
 """
@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import func, select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.models import Container, ContainerState, User, utcnow
-from saas_panel.services import activity, coordination, provisioning
+from saas_panel.models import Container, ContainerState, Plan, User, utcnow
+from saas_panel.services import activity, coordination, plans, provisioning
 
 log = logging.getLogger(__name__)
 
@@ -94,38 +95,50 @@ class IdleContainer:
     idle_since: datetime  # the later of its last request and its last start
 
 
-def timeout() -> timedelta | None:
-    minutes = get_settings().idle_stop_minutes
-    return timedelta(minutes=minutes) if minutes > 0 else None
+def _minutes(stop_minutes: float | None) -> timedelta | None:
+    return timedelta(minutes=stop_minutes) if stop_minutes and stop_minutes > 0 else None
+
+
+def timeouts() -> list[timedelta]:
+    """Every idle timeout in force: the panel's (SAAS_PANEL_IDLE_STOP_MINUTES) and each plan's own.
+
+    Only the panel's while the database cannot be read: the culler's loop asks between rounds
+    and must outlive a database that is away for a moment."""
+    try:
+        with session_scope() as session:
+            own = session.exec(select(Plan.idle_stop_minutes).where(Plan.idle_stop_minutes.is_not(None))).all()
+    except SQLAlchemyError:
+        log.warning("reading the plans' idle timeouts failed", exc_info=True)
+        own = []
+    return [limit for limit in map(_minutes, [get_settings().idle_stop_minutes, *own]) if limit]
 
 
 def check_interval_s() -> float:
     """How often to flush and cull: every minute, or twice per timeout when that is shorter."""
-    limit = timeout()
     longest = get_settings().idle_check_seconds
-    return min(longest, limit.total_seconds() / 2) if limit else longest
+    return min([longest, *(limit.total_seconds() / 2 for limit in timeouts())])
 
 
 def idle_containers(now: datetime | None = None) -> list[IdleContainer]:
-    """Running containers of users not exempt, with no request and no start within the timeout."""
-    limit = timeout()
-    if limit is None:
-        return []
-    cutoff = (now or utcnow()) - limit
+    """Running containers of users not exempt, with no request and no start within their plan's timeout."""
+    now = now or utcnow()
     started = func.coalesce(Container.started_at, Container.created_at)
     with session_scope() as session:
+        default_plan = plans.default_plan(session)
         rows = session.exec(
-            select(User.username, Container.last_activity_at, started)
+            select(User.username, Container.last_activity_at, started, Plan.idle_stop_minutes)
             .join(User, User.id == Container.user_id)
-            .where(
-                Container.state == ContainerState.RUNNING.value,
-                ~User.idle_exempt,
-                or_(Container.last_activity_at.is_(None), Container.last_activity_at < cutoff),
-                started < cutoff,
-            )
+            .join(Plan, Plan.id == func.coalesce(User.plan_id, default_plan.id))
+            .where(Container.state == ContainerState.RUNNING.value, ~User.idle_exempt)
             .order_by(User.username)
         ).all()
-    return [IdleContainer(username, max(filter(None, (last, start)))) for username, last, start in rows]
+    panel_minutes = get_settings().idle_stop_minutes
+    found = []
+    for username, last, start, plan_minutes in rows:
+        limit = _minutes(panel_minutes if plan_minutes is None else plan_minutes)
+        if limit is not None and (last is None or last < now - limit) and start < now - limit:
+            found.append(IdleContainer(username, max(filter(None, (last, start)))))
+    return found
 
 
 def _stop(username: str, reason: str) -> None:

@@ -28,11 +28,12 @@ from sqlmodel import select
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import (
-    ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound, PermissionDenied, ValidationError,
+    ContainerExists, ContainerNotFound, DomainError, EngineError, EngineUnavailable, NotFound, PermissionDenied, StorageFull,
+    ValidationError,
 )
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec, get_runtime
-from saas_panel.services import activity, throttle
+from saas_panel.services import activity, plans, throttle
 from saas_panel.services.auth import CurrentUser
 
 NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
@@ -90,10 +91,10 @@ def container_name(username: str) -> str:
     return f"{get_settings().container_prefix}{username}"
 
 
-def data_volume(user: User) -> VolumeSpec:
-    """`user`'s storage: named after the account's id and labelled with its username, both
-    checked by the engine before it mounts the volume (see ContainerRuntime.create)."""
-    return VolumeSpec(name=f"{get_settings().container_prefix}data-{user.id}", owner=user.username)
+def data_volume(user: User, size_mb: int | None = None) -> VolumeSpec:
+    """`user`'s storage, capped at `size_mb`: named after the account's id and labelled with its
+    username, both checked by the engine before it mounts the volume (see ContainerRuntime.create)."""
+    return VolumeSpec(name=f"{get_settings().container_prefix}data-{user.id}", owner=user.username, size_mb=size_mb)
 
 
 def engine_state(info: ContainerInfo | None) -> ContainerState:
@@ -104,7 +105,7 @@ def engine_state(info: ContainerInfo | None) -> ContainerState:
 
 
 @lru_cache(maxsize=1)
-def _spawn_slots() -> threading.BoundedSemaphore:
+def spawn_slots() -> threading.BoundedSemaphore:
     """Caps concurrent container creations: past the engine's ~8/s, more only queue inside the engine."""
     return threading.BoundedSemaphore(get_settings().max_concurrent_provisioning)
 
@@ -138,20 +139,20 @@ _user_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 _user_locks_guard = threading.Lock()
 
 
-def _user_lock(username: str) -> threading.Lock:
+def user_lock(username: str) -> threading.Lock:
     """Serialises provisioning of one user within this process (other processes rely on the name)."""
     with _user_locks_guard:
         return _user_locks[username]
 
 
-def _limits(user: User) -> tuple[int, float]:
-    settings = get_settings()
-    return user.mem_limit_mb or settings.default_mem_limit_mb, user.cpu_limit or settings.default_cpu_limit
+def _limits(user: User) -> plans.Limits:
+    with session_scope() as session:
+        return plans.limits_of(session, user)
 
 
 def view_of(row: Container, user: User | None, engine_available: bool = True) -> ContainerView:
     """The view of `row`, owned by `user` (None: the owner was deleted)."""
-    mem, cpu = _limits(user) if user is not None else (None, None)
+    limits = _limits(user) if user is not None else None
     return ContainerView(
         id=row.id,
         owner=user.username if user is not None else "",
@@ -160,8 +161,8 @@ def view_of(row: Container, user: User | None, engine_available: bool = True) ->
         image=row.image,
         engine_id=row.engine_id,
         host_port=row.host_port,
-        mem_limit_mb=mem,
-        cpu_limit=cpu,
+        mem_limit_mb=limits.mem_limit_mb if limits else None,
+        cpu_limit=limits.cpu_limit if limits else None,
         created_at=row.created_at,
         started_at=row.started_at,
         error=row.error,
@@ -177,7 +178,7 @@ def _user_by_name(session, username: str) -> User:
     return user
 
 
-def _user_and_row(username: str) -> tuple[User, Container | None]:
+def user_and_row(username: str) -> tuple[User, Container | None]:
     """The user (NotFound if gone) and their container row, if any."""
     with session_scope() as session:
         user = _user_by_name(session, username)
@@ -186,14 +187,13 @@ def _user_and_row(username: str) -> tuple[User, Container | None]:
 
 def _claim_row(username: str) -> tuple[Container, User]:
     """Step 1: the user's container row, created in state `provisioning` if missing."""
-    settings = get_settings()
     for _ in range(2):
         try:
             with session_scope() as session:
                 user = _user_by_name(session, username)
                 row = session.exec(select(Container).where(Container.user_id == user.id)).first()
                 if row is None:
-                    row = Container(user_id=user.id, name=container_name(username), image=settings.user_image)
+                    row = Container(user_id=user.id, name=container_name(username), image=plans.limits_of(session, user).image)
                     session.add(row)
                     session.flush()
                 elif row.state != ContainerState.RUNNING.value:
@@ -228,9 +228,10 @@ def container_spec(
     )
 
 
-def _spec(row: Container, user: User) -> ContainerSpec:
-    """The only spec the panel creates a container from: its own user's volume, from the user's row."""
-    return container_spec(row.name, user.username, row.image, *_limits(user), data=data_volume(user))
+def user_spec(name: str, user: User, limits: plans.Limits) -> ContainerSpec:
+    """The only spec the panel creates a user's container from: their plan's image and limits, their own volume."""
+    return container_spec(name, user.username, limits.image, limits.mem_limit_mb, limits.cpu_limit,
+                          data=data_volume(user, limits.storage_mb))
 
 
 def _inspect_reserved(runtime: ContainerRuntime, name: str) -> ContainerInfo:
@@ -257,7 +258,7 @@ def _ensure_container(runtime: ContainerRuntime, spec: ContainerSpec) -> Contain
     return info if info.running else runtime.start(info.id)
 
 
-def _save_engine_state(row_id: int, info: ContainerInfo | None, error: str | None = None) -> Container:
+def save_engine_state(row_id: int, info: ContainerInfo | None, error: str | None = None) -> Container:
     """Step 3 (and every later sync): copy what the engine says into the row."""
     with session_scope() as session:
         row = session.get(Container, row_id)
@@ -265,7 +266,7 @@ def _save_engine_state(row_id: int, info: ContainerInfo | None, error: str | Non
             raise NotFound("This user no longer exists.")
         row.state = ContainerState.ERROR.value if error else engine_state(info).value
         if info is not None:
-            row.engine_id = info.id
+            row.engine_id, row.image = info.id, info.image
             row.host_port = info.host_port if info.running else row.host_port
             row.started_at = info.started_at if info.running else row.started_at
         row.error = error[:500] if error else None
@@ -276,18 +277,18 @@ def _save_engine_state(row_id: int, info: ContainerInfo | None, error: str | Non
 def provision(username: str, *, actor: str | None = None, ip: str | None = None, runtime: ContainerRuntime | None = None) -> ContainerView:
     """Give `username` a running container; return the existing one if it is there."""
     runtime = runtime or get_runtime()
-    with _user_lock(username), _spawn_slots():
+    with user_lock(username), spawn_slots():
         row, user = _claim_row(username)
-        spec = _spec(row, user)
+        spec = user_spec(row.name, user, _limits(user))
         try:
             with panel_action(row.name):
                 info = _ensure_container(runtime, spec)
         except DomainError as exc:
-            _save_engine_state(row.id, None, error=str(exc))
+            save_engine_state(row.id, None, error=str(exc))
             activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
             raise
         try:
-            row = _save_engine_state(row.id, info)
+            row = save_engine_state(row.id, info)
         except NotFound:  # the account was deleted meanwhile (by another process): leave no orphan
             runtime.remove(info.id)
             runtime.remove_volume(spec.data_volume)
@@ -306,7 +307,7 @@ def container_row_id(username: str) -> int | None:
 def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerView | None:
     """The user's container as the engine sees it now (the row is updated to match)."""
     runtime = runtime or get_runtime()
-    user, row = _user_and_row(username)
+    user, row = user_and_row(username)
     if row is None:
         return None
     if row.state == ContainerState.PROVISIONING.value:
@@ -319,7 +320,18 @@ def status(username: str, runtime: ContainerRuntime | None = None) -> ContainerV
         return view_of(row, user, engine_available=False)
     if row.state == ContainerState.ERROR.value and info is None:
         return view_of(row, user)
-    return view_of(_save_engine_state(row.id, info), user)
+    return view_of(save_engine_state(row.id, info), user)
+
+
+def _refuse_when_storage_full(username: str, runtime: ContainerRuntime) -> None:
+    """Where the engine cannot cap /data, an app at its quota stays stopped (storage.sweep stops it)."""
+    if runtime.storage_enforced:
+        return
+    with session_scope() as session:
+        user = _user_by_name(session, username)
+        used, size_mb = user.storage_used_bytes or 0, plans.plan_of(session, user).storage_mb
+    if used >= size_mb * plans.MB:
+        raise StorageFull(used, size_mb)
 
 
 def control(
@@ -334,6 +346,8 @@ def control(
     action = parse_action(action, CONTROL_ACTIONS)
     logged_as = logged_as or action.logged_as
     runtime = runtime or get_runtime()
+    if action is not ContainerAction.STOP:
+        _refuse_when_storage_full(username, runtime)
     current = status(username, runtime)
     if current is None or current.state == ContainerState.MISSING.value:
         if action is ContainerAction.STOP:
@@ -346,8 +360,8 @@ def control(
     except DomainError as exc:
         activity.record(logged_as, actor=actor, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
         raise
-    user, row = _user_and_row(username)
-    row = _save_engine_state(row.id, info)
+    user, row = user_and_row(username)
+    row = save_engine_state(row.id, info)
     activity.record(logged_as, actor=actor, target=username, ip=ip, details=details)
     return view_of(row, user)
 
@@ -364,11 +378,11 @@ def user_control(user: CurrentUser, action: ContainerAction | str, *, ip: str | 
 def apply_limits(username: str, runtime: ContainerRuntime | None = None) -> bool:
     """Push the user's current limits to their existing container; False when there is none."""
     runtime = runtime or get_runtime()
-    user, row = _user_and_row(username)
+    user, row = user_and_row(username)
     if row is None or row.state in (ContainerState.PROVISIONING.value, ContainerState.MISSING.value):
         return False
-    mem, cpu = _limits(user)
-    runtime.update_limits(row.engine_id or row.name, mem, cpu)
+    limits = _limits(user)
+    runtime.update_limits(row.engine_id or row.name, limits.mem_limit_mb, limits.cpu_limit)
     return True
 
 
@@ -384,22 +398,31 @@ def _remove_container(runtime: ContainerRuntime, username: str, row: Container, 
 def deprovision(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> None:
     """Remove `username`'s container and its row (the activity log keeps the history); their data stays."""
     runtime = runtime or get_runtime()
-    with _user_lock(username):  # the lock provision() holds: a delete never interleaves with a create
-        user, row = _user_and_row(username)
+    with user_lock(username):  # the lock provision() holds: a delete never interleaves with a create
+        user, row = user_and_row(username)
         if row is not None:
             _remove_container(runtime, username, row, actor=actor, ip=ip)
+
+
+def _forget_storage_usage(user_id: int) -> None:
+    """The files are gone: the last measure (which may keep an app stopped) goes with them."""
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.storage_used_bytes, user.storage_measured_at, user.storage_warned = None, None, False
 
 
 def remove_data(username: str, *, actor: str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> bool:
     """Remove `username`'s container, then their volume with every file in /data (a volume in use
     cannot go); False when they had no volume. The account stays."""
     runtime = runtime or get_runtime()
-    with _user_lock(username):
-        user, row = _user_and_row(username)
+    with user_lock(username):
+        user, row = user_and_row(username)
         if row is not None:
             _remove_container(runtime, username, row, actor=actor, ip=ip)
         volume = data_volume(user)
         removed = runtime.remove_volume(volume)
     if removed:
+        _forget_storage_usage(user.id)
         activity.record(activity.Action.REMOVE_DATA, actor=actor, target=username, ip=ip, details=f"volume {volume.name} and every file in {volume.path}")
     return removed

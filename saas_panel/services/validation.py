@@ -12,6 +12,8 @@ from saas_panel.services.security import BCRYPT_MAX_BYTES
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30}[a-z0-9])$")
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 PUNYCODE_PREFIX = "xn--"  # an IDN label: browsers show it as another, Unicode name
+MEM_LIMIT_RANGE_MB = (32, 65536)
+CPU_LIMIT_RANGE = (0.05, 64.0)
 PASSWORD_MIN_CHARS = 8
 EMAIL_MAX_CHARS = 254
 # Names the platform itself uses as an actor, a host label or a route: nobody may sign up as them.
@@ -72,3 +74,17 @@ def check_password(password: str) -> str:
             f"Password must be at most {BCRYPT_MAX_BYTES} bytes (accented letters and emoji count as several).",
         )
     return password
+
+
+def check_number(raw, kind: type, bounds: tuple, label: str, field: str | None = None):
+    """`raw` (a form's text or a number) as `kind` within `bounds`; None when left blank.
+    An error names `field` (the form's or the API's name for it), or the label without one."""
+    if raw in (None, ""):
+        return None
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(field or label, f"{label} must be a number.") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValidationError(field or label, f"{label} must be between {bounds[0]:g} and {bounds[1]:g}.")
+    return value

@@ -94,16 +94,16 @@ def test_retry_after_crash_between_row_and_container(engine, make_user, docker_c
 
 def test_retry_after_crash_between_container_and_running(engine, make_user, docker_client, monkeypatch):
     make_user("dave")
-    original = provisioning._save_engine_state
+    original = provisioning.save_engine_state
 
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash after the container was created")
 
-    monkeypatch.setattr(provisioning, "_save_engine_state", crash)
+    monkeypatch.setattr(provisioning, "save_engine_state", crash)
     with pytest.raises(RuntimeError):
         provisioning.provision("dave")
     assert len(_owned(docker_client, "dave")) == 1
-    monkeypatch.setattr(provisioning, "_save_engine_state", original)
+    monkeypatch.setattr(provisioning, "save_engine_state", original)
     view = provisioning.provision("dave")
     assert view.state == "running"
     assert len(_owned(docker_client, "dave")) == 1 and len(_rows("dave")) == 1

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from saas_panel.db import get_engine, session_scope
-from saas_panel.models import ActivityLog, Container, User
-from saas_panel.services import auth, containers, idle, users
+from saas_panel.models import ActivityLog, Container, Plan, User
+from saas_panel.services import auth, containers, idle, plans, users
 from saas_panel.state.admin import UsersState
 from tests.handlers import call, state_with_token
 
@@ -117,13 +117,64 @@ def test_zero_minutes_never_culls(owners, monkeypatch):
     assert idle.check_interval_s() == 60  # SAAS_PANEL_IDLE_CHECK_SECONDS
 
 
-def test_checks_run_at_least_twice_per_timeout(monkeypatch):
+def test_checks_run_at_least_twice_per_timeout(db, monkeypatch):
     monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "1")
     assert idle.check_interval_s() == 30
     monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "60")
     assert idle.check_interval_s() == 60
     monkeypatch.setenv("SAAS_PANEL_IDLE_CHECK_SECONDS", "2")
     assert idle.check_interval_s() == 2
+
+
+def on_plan(idle_minutes: float | None, *usernames: str) -> None:
+    """Put `usernames` on a new plan with this idle timeout (None: the panel's)."""
+    with session_scope() as session:
+        plan = Plan(name=f"idle {idle_minutes}", image="img", cpu_limit=1, mem_limit_mb=128, storage_mb=64, idle_stop_minutes=idle_minutes)
+        session.add(plan)
+        session.flush()
+        for user in session.exec(select(User).where(User.username.in_(usernames))).all():
+            user.plan_id = plan.id
+
+
+def set_default_plan_idle(minutes: float | None) -> None:
+    with session_scope() as session:
+        plans.default_plan(session).idle_stop_minutes = minutes
+
+
+def test_each_plan_culls_its_users_at_its_own_timeout(owners, monkeypatch):
+    monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "60")
+    for name, quiet_minutes in {"short": 11, "short-busy": 9, "never": 10_000, "panels": 59, "panels-idle": 61}.items():
+        owners(name, started=ago(20_000), last=ago(quiet_minutes))
+    on_plan(10, "short", "short-busy")
+    on_plan(0, "never")
+    on_plan(None, "panels", "panels-idle")
+
+    assert idle.cull(NOW, stop=lambda name, reason: None) == ["panels-idle", "short"]
+
+
+def test_users_without_a_plan_follow_the_default_plan(owners, monkeypatch):
+    monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "60")
+    owners("alice", started=ago(300), last=ago(11))
+    set_default_plan_idle(10)
+    assert idle.cull(NOW, stop=lambda name, reason: None) == ["alice"]
+    set_default_plan_idle(0)
+    owners("bob", started=ago(10_000), last=ago(10_000))
+    assert idle.cull(NOW, stop=lambda name, reason: pytest.fail(f"{name} stopped")) == []
+
+
+def test_checks_run_twice_per_the_shortest_plan_timeout(db, monkeypatch):
+    monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "0")
+    on_plan(0)
+    assert idle.check_interval_s() == 60
+    on_plan(1)
+    on_plan(5)
+    assert idle.check_interval_s() == 30
+
+
+def test_the_panels_timeout_rules_the_checks_while_the_database_is_away(db, monkeypatch, tmp_path):
+    monkeypatch.setenv("SAAS_PANEL_IDLE_STOP_MINUTES", "1")
+    monkeypatch.setenv("REFLEX_DB_URL", f"sqlite:///{tmp_path / 'not-migrated.db'}")  # no plans table
+    assert idle.check_interval_s() == 30
 
 
 class Lease:
