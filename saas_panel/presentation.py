@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from saas_panel.services.api_tokens import TokenRow
     from saas_panel.services.containers import ContainerDetail, ContainerRow
     from saas_panel.services.metrics import Point
+    from saas_panel.services.plans import Limits
+    from saas_panel.services.storage import Usage
+    from saas_panel.services.plans import PlanView
     from saas_panel.services.users import UserRow
 
 PLACEHOLDER = "—"  # a value that is not set or not known
@@ -82,6 +85,32 @@ def size(n_bytes: int) -> str:
     return f"{amount:.1f} TB"
 
 
+def storage(used_bytes: int | None, quota_mb: int | None) -> str:
+    """930 of 1024 MB: a user's files against their plan's storage (the placeholder before the first measure)."""
+    return f"{used_bytes // MB} of {quota_mb} MB" if used_bytes is not None and quota_mb else PLACEHOLDER
+
+
+def storage_percent(used_bytes: int | None, quota_mb: int | None) -> int:
+    """How much of the quota is used, in whole percent rounded down (100 only when it is full)."""
+    return used_bytes * 100 // (quota_mb * MB) if used_bytes is not None and quota_mb else 0
+
+
+def idle_stop(minutes: float) -> str:
+    return f"after {minutes:g} min without a visit" if minutes > 0 else "never"
+
+
+def plan_card(limits: Limits, usage: Usage) -> dict[str, str]:
+    """A user's plan and their storage, as the dashboard's "Your plan" card writes them."""
+    return {
+        "name": limits.plan_name,
+        "cpu": cpus(limits.cpu_limit),
+        "memory": memory(limits.mem_limit_mb),
+        "storage": memory(limits.storage_mb),
+        "idle_stop": idle_stop(limits.idle_stop_minutes),
+        "used": storage(usage.used_bytes, usage.quota_mb),
+    }
+
+
 def chart_points(points: list[Point], over_days: bool = False) -> list[dict]:
     """Samples as the usage charts' points; the time axis names the day when the range spans days."""
     tick = "%m-%d %H:%M" if over_days else "%H:%M:%S"
@@ -95,7 +124,18 @@ def _written(row: Any, write: Callable[[Any], str], *names: str) -> dict:
 
 
 def user_row(row: UserRow) -> dict:
-    return _written(row, when, "created_at", "last_login_at")
+    return _written(row, when, "created_at", "last_login_at") | {"storage_used_bytes": storage(row.storage_used_bytes, row.storage_mb)}
+
+
+def plan_row(row: PlanView) -> dict:
+    """A plan in the admin's table; an idle stop left blank is the panel's setting."""
+    idle = row.idle_stop_minutes
+    return dataclasses.asdict(row) | {
+        "cpu_limit": cpus(row.cpu_limit),
+        "mem_limit_mb": memory(row.mem_limit_mb),
+        "storage_mb": memory(row.storage_mb),
+        "idle_stop_minutes": "panel's setting" if idle is None else "never" if idle == 0 else f"{idle:g} min",
+    }
 
 
 def token_row(row: TokenRow) -> dict:
@@ -106,8 +146,22 @@ def activity_row(row: ActivityRow) -> dict:
     return _written(row, timestamp, "time")
 
 
+# The actions whose reason a user's timeline shows: what the system or an admin did to their app, in the panel's words.
+EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop"})
+
+
+def timeline_row(row: ActivityRow) -> dict:
+    """A line of a user's timeline; `note` is empty but for a successful explained action (a
+    failure's details may hold the engine's own words, which users are never shown)."""
+    explained = row.action in EXPLAINED_ON_TIMELINE and row.outcome == "success"
+    return activity_row(row) | {"note": row.details if explained else ""}
+
+
 def container_row(row: ContainerRow) -> dict:
-    return _written(row, when, "created_at", "started_at", "last_activity_at") | {"host_port": or_placeholder(row.host_port)}
+    return _written(row, when, "created_at", "started_at", "last_activity_at") | {
+        "host_port": or_placeholder(row.host_port),
+        "storage_used_bytes": storage(row.storage_used_bytes, row.storage_mb),
+    }
 
 
 def container_detail(detail: ContainerDetail) -> dict:

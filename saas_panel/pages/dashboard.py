@@ -107,6 +107,61 @@ def _container_card() -> rx.Component:
     )
 
 
+def _storage_bar() -> rx.Component:
+    """The user's files against their plan's storage, as last measured by the collector."""
+    return rx.vstack(
+        rx.flex(
+            rx.text("Storage used", size="2", weight="medium"),
+            rx.spacer(),
+            rx.text(
+                rx.cond(DashboardState.storage_measured, DashboardState.plan["used"] + " · " + DashboardState.storage_percent.to_string() + " %", "not measured yet"),
+                size="2",
+                color_scheme="gray",
+            ),
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.progress(value=DashboardState.storage_percent, max=100, color_scheme=rx.cond(DashboardState.storage_nearly_full, "orange", "green")),
+        spacing="2",
+        width="100%",
+        id="storage-usage",
+    )
+
+
+def _plan_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Your plan", size="5"),
+                rx.badge(DashboardState.plan["name"], variant="soft", size="2", id="plan-name"),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.data_list.root(
+                _info("CPU", DashboardState.plan["cpu"]),
+                _info("Memory", DashboardState.plan["memory"]),
+                _info("Storage", DashboardState.plan["storage"], id="plan-storage"),
+                _info("Idle stop", DashboardState.plan["idle_stop"]),
+                orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+            ),
+            _storage_bar(),
+            rx.cond(
+                DashboardState.storage_nearly_full,
+                rx.callout(
+                    "Your storage is " + DashboardState.storage_percent.to_string() + " % full: delete files or ask an admin for a larger plan.",
+                    icon="triangle-alert",
+                    color_scheme="orange",
+                    id="storage-warning",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        width="100%",
+        id="plan-card",
+    )
+
+
 def _range_picker() -> rx.Component:
     return rx.segmented_control.root(
         rx.segmented_control.item("Hour", value="hour"),
@@ -146,7 +201,13 @@ def _charts() -> rx.Component:
 def _timeline_item(item: dict) -> rx.Component:
     return rx.hstack(
         rx.badge(item["outcome"], color_scheme=rx.cond(item["outcome"] == "success", "green", "red"), variant="soft"),
-        rx.text(rx.text.strong(item["actor"]), " ", item["action"].to(str).replace("_", " "), size="2"),
+        rx.text(
+            rx.text.strong(item["actor"]),
+            " ",
+            item["action"].to(str).replace("_", " "),
+            rx.cond(item["note"] != "", rx.text.span(": ", item["note"], color_scheme="gray")),
+            size="2",
+        ),
         rx.spacer(),
         rx.text(item["time"], size="1", color_scheme="gray"),
         width="100%",
@@ -252,6 +313,7 @@ def dashboard_page() -> rx.Component:
                     rx.center(rx.spinner(size="3"), width="100%", padding="2rem"),
                     _container_card(),
                 ),
+                rx.cond(DashboardState.plan.length() > 0, _plan_card()),
                 _charts(),
                 _timeline(),
                 _password_card(),

@@ -4,8 +4,9 @@ Every backend worker runs the loop, but only the worker holding the collector
 lease works; the others try to take the lease every interval. The holder
 follows the engine's events (a container stopped anywhere shows within a
 second), sweeps every SAAS_PANEL_METRICS_INTERVAL (usage, reconciliation, the
-platform's series) and reopens the event stream whenever the engine comes
-back. Results go to a `Publisher`; this module knows nothing about pages.
+platform's series), measures every user's storage every
+SAAS_PANEL_STORAGE_CHECK_SECONDS and reopens the event stream whenever the
+engine comes back. Results go to a `Publisher`; this module knows nothing about pages.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from datetime import timedelta
 from typing import Protocol
 
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import coordination, metrics
+from saas_panel.services import coordination, metrics, storage
 from saas_panel.services.monitor import Collector, ContainerUsage, Snapshot
 
 log = logging.getLogger(__name__)
@@ -56,18 +58,23 @@ class CollectorLoop:
         lease: coordination.Lease,
         watching: coordination.Watchers,
         interval: float,
+        storage_interval: float | None = None,  # None: storage is not measured
     ):
         self.collector = collector
         self.publisher = publisher
         self.lease = lease
         self.watching = watching
         self.interval = interval
+        self.storage_interval = storage_interval
+        self._storage_sweep: asyncio.Task | None = None
+        self._storage_due = 0.0  # monotonic
 
     @classmethod
     def for_deployment(cls, publisher: Publisher) -> CollectorLoop:
-        interval = get_settings().metrics_interval
+        settings = get_settings()
+        interval = settings.metrics_interval
         lease = coordination.collector_lease(ttl_s=max(LEASE_MIN_TTL_S, 3 * interval))
-        return cls(Collector(get_runtime()), publisher, lease, watchers(), interval)
+        return cls(Collector(get_runtime()), publisher, lease, watchers(), interval, settings.storage_check_seconds)
 
     async def run(self) -> None:
         """Until cancelled: take or renew the lease, and while holding it follow events and sweep."""
@@ -86,12 +93,32 @@ class CollectorLoop:
                     events.cancel()
                     events = None
                 if leader:
+                    self._measure_storage_when_due()
                     await self._sweep_and_publish()
                 await asyncio.sleep(self.interval)
         finally:
-            if events is not None:
-                events.cancel()
+            for task in (events, self._storage_sweep):
+                if task is not None:
+                    task.cancel()
             await asyncio.to_thread(self.lease.release)
+
+    def _measure_storage_when_due(self) -> None:
+        """Start a storage sweep beside the loop (measuring many volumes may outlast the lease),
+        at most one at a time."""
+        if self.storage_interval is None or time.monotonic() < self._storage_due:
+            return
+        if self._storage_sweep is None or self._storage_sweep.done():
+            self._storage_due = time.monotonic() + self.storage_interval
+            self._storage_sweep = asyncio.create_task(self._measure_storage())
+
+    async def _measure_storage(self) -> None:
+        try:
+            result = await asyncio.to_thread(storage.sweep, self.collector.runtime)
+        except Exception:  # noqa: BLE001 - a failed measure waits for the next one; the collector goes on
+            log.exception("storage sweep failed")
+            return
+        if result.warned or result.stopped:
+            log.info("storage: %d measured, warned %s, stopped %s", result.measured, result.warned, result.stopped)
 
     async def _follow_events(self) -> None:
         """Apply engine events as they come, reconnecting after outages."""

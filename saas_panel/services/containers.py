@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from saas_panel.db import session_scope
 from saas_panel.errors import ContainerNotFound, DomainError, EngineUnavailable, NotFound, ValidationError
-from saas_panel.models import Container, Outcome, User
+from saas_panel.models import Container, Outcome, Plan, User
 from saas_panel.runtime import ContainerRuntime, get_runtime
-from saas_panel.services import activity, provisioning
+from saas_panel.services import activity, plans, provisioning
 from saas_panel.services.auth import CurrentUser
 from saas_panel.services.provisioning import ContainerAction, parse_action
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
@@ -36,6 +36,7 @@ CONTAINER_SORTS = {
     "started_at": Container.started_at,
     "host_port": Container.host_port,
     "last_activity_at": Container.last_activity_at,
+    "storage": User.storage_used_bytes,
 }
 
 
@@ -53,7 +54,7 @@ class ContainerQuery:
 
 @dataclass(frozen=True)
 class ContainerRow:
-    """One line of the admin's table: the container's row, with the last visit."""
+    """One line of the admin's table: the container's row, with the last visit and the owner's storage."""
 
     id: int
     name: str
@@ -66,9 +67,11 @@ class ContainerRow:
     started_at: datetime | None
     last_activity_at: datetime | None  # the last request through the edge
     error: str
+    storage_used_bytes: int | None = None  # the owner's files as last measured; None: not yet, or no owner
+    storage_mb: int | None = None  # the owner's plan's storage
 
 
-def _table_row(row: Container, owner: str | None) -> ContainerRow:
+def _table_row(row: Container, owner: str | None, used_bytes: int | None, storage_mb: int | None) -> ContainerRow:
     return ContainerRow(
         id=row.id,
         name=row.name,
@@ -81,6 +84,8 @@ def _table_row(row: Container, owner: str | None) -> ContainerRow:
         started_at=row.started_at,
         last_activity_at=row.last_activity_at,
         error=row.error or "",
+        storage_used_bytes=used_bytes,
+        storage_mb=storage_mb,
     )
 
 
@@ -96,15 +101,25 @@ def _filters(statement, query: ContainerQuery):
     return statement
 
 
+def _table_rows(session):
+    """Containers with their owner's username, last measured storage and plan's storage (an orphan has none)."""
+    owners_plan = Plan.id == func.coalesce(User.plan_id, plans.default_plan(session).id)
+    return (
+        select(Container, User.username, User.storage_used_bytes, Plan.storage_mb)
+        .outerjoin(User, User.id == Container.user_id)
+        .outerjoin(Plan, owners_plan & User.id.is_not(None))
+    )
+
+
 def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
     size, wanted = per_page(query.per_page), page_number(query.page)
     column = CONTAINER_SORTS.get(query.sort, Container.created_at)
     order = [column.desc() if query.descending else column.asc(), Container.id]
-    statement = _filters(select(Container, User.username).outerjoin(User, User.id == Container.user_id), query)
     counted = count_of(_filters(select(Container.id).outerjoin(User, User.id == Container.user_id), query))
     with session_scope() as session:
+        statement = _filters(_table_rows(session), query)
         rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size)
-    return Page(rows=[_table_row(row, owner) for row, owner in rows], total=total, page=page, per_page=size)
+    return Page(rows=[_table_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 
 def _owner_of(container_id: int) -> tuple[Container, str | None]:
@@ -118,7 +133,11 @@ def _owner_of(container_id: int) -> tuple[Container, str | None]:
 
 def get(container_id: int) -> ContainerRow:
     """One container's line of the table, as the panel last saw it (no engine call)."""
-    return _table_row(*_owner_of(container_id))
+    with session_scope() as session:
+        found = session.exec(_table_rows(session).where(Container.id == int(container_id))).first()
+    if found is None:
+        raise NotFound("This container no longer exists.")
+    return _table_row(*found)
 
 
 def act(admin: CurrentUser, container_id: int, action: ContainerAction | str, ip: str | None = None, runtime: ContainerRuntime | None = None) -> str:

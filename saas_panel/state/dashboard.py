@@ -11,7 +11,7 @@ import reflex as rx
 from saas_panel import presentation
 from saas_panel.errors import DomainError, EngineError, EngineUnavailable
 from saas_panel.models import ContainerState
-from saas_panel.services import app_access, auth, export, metrics, provisioning, users
+from saas_panel.services import app_access, auth, export, metrics, plans, provisioning, storage, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
 from saas_panel.state.background import provision_in_background, tab_connected
@@ -42,6 +42,10 @@ class DashboardState(AuthState):
     error: str = ""
     app_url: str = ""
     pending_action: str = ""
+    plan: dict[str, str] = {}  # name, cpu, memory, storage, idle_stop, used: as the "Your plan" card writes them
+    storage_percent: int = 0
+    storage_measured: bool = False
+    storage_nearly_full: bool = False
     chart_range: str = "hour"
     history: list[dict] = []
     _watch_until: float = 0.0  # wall-clock end of this tab's running watch: one at a time
@@ -69,6 +73,15 @@ class DashboardState(AuthState):
         self.error = ENGINE_TROUBLE if view.error else ""
         host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
         self.app_url = app_access.app_url(view.host_label, view.host_port if running else None, host)  # a visit wakes a stopped app
+        await self._show_plan(view.owner)
+
+    async def _show_plan(self, username: str) -> None:
+        limits = await asyncio.to_thread(plans.limits_for, username)
+        usage = await asyncio.to_thread(storage.usage_of, username)
+        self.plan = presentation.plan_card(limits, usage)
+        self.storage_percent = presentation.storage_percent(usage.used_bytes, usage.quota_mb)
+        self.storage_measured = usage.used_bytes is not None
+        self.storage_nearly_full = usage.nearly_full
 
     async def _load_history_and_timeline(self, username: str) -> None:
         live = await self.get_state(ContainerLive)

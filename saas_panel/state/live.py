@@ -28,7 +28,7 @@ MAX_ORPHANS_SHOWN = 20
 
 async def load_timeline(username: str) -> list[dict]:
     rows = await asyncio.to_thread(activity.timeline, username, TIMELINE_LENGTH)
-    return [presentation.activity_row(row) for row in rows]
+    return [presentation.timeline_row(row) for row in rows]
 
 
 async def _session_user(state: rx.State):

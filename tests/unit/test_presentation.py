@@ -47,9 +47,9 @@ def test_chart_points_name_the_day_only_over_days():
 
 def test_rows_keep_their_keys_and_write_their_values():
     user = UserRow(id=1, username="alice", email="a@example.com", role="user", is_active=True, created_at=AT, last_login_at=None,
-                   container_state="none", mem_limit_mb=None, cpu_limit=None, idle_exempt=False)
+                   container_state="none", mem_limit_mb=None, cpu_limit=None, idle_exempt=False, plan="Standard", storage_used_bytes=None, storage_mb=1024)
     shown = presentation.user_row(user)
-    assert (shown["created_at"], shown["last_login_at"]) == ("2030-06-01 09:05", PLACEHOLDER)
+    assert (shown["created_at"], shown["last_login_at"], shown["storage_used_bytes"]) == ("2030-06-01 09:05", PLACEHOLDER, PLACEHOLDER)
     assert (shown["mem_limit_mb"], shown["cpu_limit"]) == (None, None)  # the page writes "default" for these
 
     container = ContainerRow(id=2, name="c", owner="", image="img", state="stopped", host_port=None, engine_id=None, created_at=AT, started_at=None, last_activity_at=AT, error="")
