@@ -53,12 +53,14 @@ def admin_handlers(state_cls) -> dict:
     return {name: handler for name, handler in state_cls.event_handlers.items() if name not in inherited}
 
 
-def forged_args(victim_id: int, container_id: int, token_id: int) -> dict:
-    """What a forger would send to an admin handler, by parameter name, aimed at a victim's things."""
+def forged_args(victim_id: int, container_id: int, token_id: int, plan_id: int = 1) -> dict:
+    """What a forger would send to an admin handler, by parameter name, aimed at a victim's things
+    (`plan_id`: a plan not the default; 1, the default made at first start, when not given)."""
     return {
         "user_id": victim_id,
         "container_id": container_id,
         "token_id": token_id,
+        "plan_id": plan_id,
         "active": False,
         "exempt": True,
         "role": "admin",
@@ -81,5 +83,9 @@ def forged_args(victim_id: int, container_id: int, token_id: int) -> dict:
             "name": "forged token",
             "scope": "admin",
             "expires_in_days": "365",
+            "plan_id": str(plan_id),
+            "image": "forged:latest",
+            "storage_mb": "16",
+            "idle_stop_minutes": "0",
         },
     }

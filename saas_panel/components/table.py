@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from saas_panel.components.forms import select_items
+
 # rx.input with both value= and on_change= is wrapped in Reflex's DebounceInput,
 # which sends on_change 300 ms after the last keystroke: one query per pause, not per key.
 
@@ -25,11 +27,12 @@ def search_box(state, placeholder: str, id: str) -> rx.Component:
     )
 
 
-def filter_select(state, name: str, options: list[tuple[str, str]], label: str, id: str | None = None) -> rx.Component:
-    """A menu of (value, label) options for the filter `name`; "all" means no filter (Radix forbids an empty value)."""
+def filter_select(state, name: str, options, label: str, id: str | None = None) -> rx.Component:
+    """A menu of (value, label) options (see select_items) for the filter `name`; "all" means no
+    filter (Radix forbids an empty value)."""
     return rx.select.root(
         rx.select.trigger(aria_label=label, id=id or f"filter-{name}", min_width="9rem"),
-        rx.select.content(*[rx.select.item(text, value=key) for key, text in options]),
+        rx.select.content(*select_items(options)),
         value=getattr(state, f"{name}_filter"),
         on_change=lambda value: state.set_filter(name, value),
     )

@@ -16,12 +16,12 @@ from sqlmodel import Session, func, select
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import AuthenticationError, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from saas_panel.models import Container, ContainerState, Role, User
-from saas_panel.services import activity, auth, provisioning
+from saas_panel.models import Container, ContainerState, Plan, Role, User
+from saas_panel.services import activity, auth, plans, provisioning
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
 from saas_panel.services.security import generate_password, hash_password
-from saas_panel.services.validation import check_password, normalize_email, normalize_username
+from saas_panel.services.validation import CPU_LIMIT_RANGE, MEM_LIMIT_RANGE_MB, check_number, check_password, normalize_email, normalize_username
 
 ADMIN_USERNAME = "admin"
 ADMIN_EMAIL = "admin@localhost.localdomain"
@@ -33,9 +33,9 @@ USER_SORTS = {
     "created_at": User.created_at,
     "last_login_at": User.last_login_at,
     "container_state": Container.state,
+    "plan": Plan.name,
+    "storage": User.storage_used_bytes,
 }
-MEM_LIMIT_RANGE_MB = (32, 65536)
-CPU_LIMIT_RANGE = (0.05, 64.0)
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class UserQuery:
     role: str = ""  # "" | admin | user
     status: str = ""  # "" | active | disabled
     container_state: str = ""  # "" | a ContainerState value | "none"
+    plan: str = ""  # "" | a plan's name (the default plan's includes the users without one)
     sort: str = "username"  # a key of USER_SORTS
     descending: bool = False
     page: int = 1
@@ -107,6 +108,16 @@ class UserRow:
     mem_limit_mb: int | None
     cpu_limit: float | None
     idle_exempt: bool
+    plan: str  # the name of the plan they are on (the default one when none was chosen)
+    storage_used_bytes: int | None  # /data as last measured; None: not yet
+    storage_mb: int  # their plan's storage
+
+
+def _with_container_and_plan(statement, default_plan_id: int):
+    """Each user's container (if any) and effective plan joined in."""
+    return statement.outerjoin(Container, Container.user_id == User.id).outerjoin(
+        Plan, Plan.id == func.coalesce(User.plan_id, default_plan_id)
+    )
 
 
 def _user_filters(statement, query: UserQuery):
@@ -122,6 +133,8 @@ def _user_filters(statement, query: UserQuery):
         statement = statement.where(Container.id.is_(None))
     elif is_set(query.container_state):
         statement = statement.where(Container.state == query.container_state)
+    if is_set(query.plan):
+        statement = statement.where(Plan.name == query.plan)
     return statement
 
 
@@ -130,14 +143,15 @@ def search_users(query: UserQuery) -> Page[UserRow]:
     size, wanted = per_page(query.per_page), page_number(query.page)
     column = USER_SORTS.get(query.sort, User.username)
     order = [column.desc() if query.descending else column.asc(), User.id]
-    base = select(User, Container.state).outerjoin(Container, Container.user_id == User.id)
-    statement = _user_filters(base, query).order_by(*order)
     with session_scope() as session:
-        rows, total, page = fetch_page(session, statement, count_of(_user_filters(select(User.id).outerjoin(Container, Container.user_id == User.id), query)), wanted, size)
-    return Page(rows=[_user_row(user, state) for user, state in rows], total=total, page=page, per_page=size)
+        default_id = plans.default_plan(session).id
+        statement = _user_filters(_with_container_and_plan(select(User, Container.state, Plan), default_id), query).order_by(*order)
+        counted = count_of(_user_filters(_with_container_and_plan(select(User.id), default_id), query))
+        rows, total, page = fetch_page(session, statement, counted, wanted, size)
+    return Page(rows=[_user_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 
-def _user_row(user: User, container_state: str | None) -> UserRow:
+def _user_row(user: User, container_state: str | None, plan: Plan) -> UserRow:
     return UserRow(
         id=user.id,
         username=user.username,
@@ -150,15 +164,17 @@ def _user_row(user: User, container_state: str | None) -> UserRow:
         mem_limit_mb=user.mem_limit_mb,
         cpu_limit=user.cpu_limit,
         idle_exempt=user.idle_exempt,
+        plan=plan.name,
+        storage_used_bytes=user.storage_used_bytes,
+        storage_mb=plan.storage_mb,
     )
 
 
 def find_user(username: str) -> UserRow | None:
     with session_scope() as session:
-        found = session.exec(
-            select(User, Container.state).outerjoin(Container, Container.user_id == User.id).where(User.username == username)
-        ).first()
-    return _user_row(*found) if found else None
+        default_id = plans.default_plan(session).id
+        found = session.exec(_with_container_and_plan(select(User, Container.state, Plan), default_id).where(User.username == username)).first()
+        return _user_row(*found) if found else None
 
 
 # --- account changes ------------------------------------------------------
@@ -276,22 +292,10 @@ def reset_password(admin: CurrentUser, user_id: int, ip: str | None = None) -> s
     return password
 
 
-def _limit(raw, kind: type, bounds: tuple, label: str):
-    if raw in (None, ""):
-        return None
-    try:
-        value = kind(raw)
-    except (TypeError, ValueError):
-        raise ValidationError(label, f"{label} must be a number.") from None
-    if not bounds[0] <= value <= bounds[1]:
-        raise ValidationError(label, f"{label} must be between {bounds[0]:g} and {bounds[1]:g}.")
-    return value
-
-
 def set_limits(admin: CurrentUser, user_id: int, mem_limit_mb, cpu_limit, ip: str | None = None) -> str:
     """Set per-user limits (blank = the default); applied to a live container at once when possible."""
-    mem = _limit(mem_limit_mb, int, MEM_LIMIT_RANGE_MB, "Memory (MB)")
-    cpu = _limit(cpu_limit, float, CPU_LIMIT_RANGE, "CPUs")
+    mem = check_number(mem_limit_mb, int, MEM_LIMIT_RANGE_MB, "Memory (MB)")
+    cpu = check_number(cpu_limit, float, CPU_LIMIT_RANGE, "CPUs")
     with session_scope() as session:
         user = _target(session, user_id)
         user.mem_limit_mb, user.cpu_limit = mem, cpu

@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import func, select
 
 from saas_panel.db import session_scope
-from saas_panel.models import ActivityLog, ApiToken, Container, User
-from saas_panel.services import api_tokens, auth, users
-from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, TokensState, UsersState
+from saas_panel.models import ActivityLog, ApiToken, Container, Plan, User
+from saas_panel.services import api_tokens, auth, plans, users
+from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, PlansState, TokensState, UsersState
 from saas_panel.state.admin.base import is_admin_event
 from saas_panel.state.admin.table import TableState
 from saas_panel.state.auth import AuthState
@@ -29,9 +29,10 @@ def _snapshot(victim_id: int) -> tuple:
         return (
             session.exec(select(func.count()).select_from(User)).one(),
             session.exec(select(func.count()).select_from(Container)).one(),
-            (victim.is_active, victim.role, victim.password_hash, victim.mem_limit_mb, victim.cpu_limit),
+            (victim.is_active, victim.role, victim.password_hash, victim.mem_limit_mb, victim.cpu_limit, victim.plan_id),
             session.exec(select(func.count()).select_from(ActivityLog).where(ActivityLog.outcome != "denied")).one(),
             [(t.id, t.revoked_at) for t in session.exec(select(ApiToken)).all()],
+            [plan.model_dump(exclude={"created_at"}) for plan in session.exec(select(Plan).order_by(Plan.id)).all()],
         )
 
 
@@ -41,12 +42,19 @@ def victim_with_container(make_user):
     admin = auth.authenticate("admin", "admin password")
     api_tokens.create(admin, "ci", "admin", 30)
     victim = make_user("victim", "password one")
+    plans.ensure_default()
     with session_scope() as session:
         row = Container(user_id=victim.id, name="t-victim", image="img", state="running")
         session.add(row)
+        session.add(Plan(name="Small", image="img", cpu_limit=0.5, mem_limit_mb=256, storage_mb=512))  # a forger's target
         session.flush()
         container_id = row.id
     return victim, container_id
+
+
+def _small_plan_id() -> int:
+    with session_scope() as session:
+        return session.exec(select(Plan.id).where(Plan.name == "Small")).one()
 
 
 def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_container):
@@ -56,10 +64,10 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
     before = _snapshot(victim.id)
     with session_scope() as session:
         token_id = session.exec(select(ApiToken.id)).one()
-    forged = forged_args(victim.id, container_id, token_id)
+    forged = forged_args(victim.id, container_id, token_id, _small_plan_id())
     calls = 0
     states = admin_states()
-    assert {OverviewState, UsersState, ContainersState, ActivityState, TokensState} <= set(states)
+    assert {OverviewState, UsersState, ContainersState, ActivityState, TokensState, PlansState} <= set(states)
 
     for state_cls in states:
         handlers = admin_handlers(state_cls)
@@ -75,7 +83,9 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
             if state_cls is ContainersState:
                 state.selected = [container_id]  # a client can `setvar` this
             if state_cls is UsersState:
-                state.limits_user = {"id": victim.id, "username": "victim"}
+                state.limits_user = state.plan_user = {"id": victim.id, "username": "victim"}
+            if state_cls is PlansState:
+                state.editing_id = _small_plan_id()
             call(state, handler, **{p: forged[p] for p in params})
             calls += 1
             assert getattr(state, "rows", []) == [], f"{label} leaked rows"
@@ -83,6 +93,8 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
             assert getattr(state, "new_token", "") == "", f"{label} leaked a token"
             assert getattr(state, "detail", {}) == {}, f"{label} leaked container detail"
             assert getattr(state, "users_total", 0) == 0 and getattr(state, "recent", []) == [], f"{label} leaked numbers"
+            assert getattr(state, "draft", {}) == {} and getattr(state, "images", []) == [], f"{label} leaked a plan"
+            assert getattr(state, "plan_choices", []) == [], f"{label} leaked the plans"
 
     assert calls >= 35
     assert _snapshot(victim.id) == before
@@ -196,7 +208,7 @@ def test_every_admin_page_is_guarded_and_in_the_sub_navigation():
     from saas_panel.pages.admin import ADMIN_SCREENS
     from saas_panel.saas_panel import app
 
-    assert [screen.route for screen in ADMIN_SCREENS] == ["/admin", "/admin/users", "/admin/containers", "/admin/activity", "/admin/tokens"]
+    assert [screen.route for screen in ADMIN_SCREENS] == ["/admin", "/admin/users", "/admin/plans", "/admin/containers", "/admin/activity", "/admin/tokens"]
     for screen in ADMIN_SCREENS:
         page = app._unevaluated_pages[screen.route.strip("/")]
         assert page.on_load[0] == AuthState.require_admin_page, screen.route

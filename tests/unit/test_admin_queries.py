@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert
 
+from saas_panel.config import get_settings
 from saas_panel.db import session_scope
-from saas_panel.models import Container, User
-from saas_panel.services import containers, users
+from saas_panel.models import Container, Plan, User
+from saas_panel.services import containers, plans, users
+from saas_panel.services.plans import MB
 from saas_panel.services.query import MAX_PER_PAGE, like_pattern
 from saas_panel.services.users import UserQuery
 
@@ -105,3 +107,52 @@ def test_container_listing_search_filters_and_sort(people):
     assert {row.owner for row in containers.list_containers(containers.ContainerQuery(image="img/a")).rows} == {"alice", "carol"}
     assert [row.owner for row in containers.list_containers(containers.ContainerQuery(sort="owner", descending=True)).rows] == ["carol", "bob", "alice"]
     assert containers.list_containers(containers.ContainerQuery(image="%")).total == 0
+
+
+@pytest.fixture
+def on_plans(people):
+    """alice and bob on plan Small; erin and alice measured (alice uses the most); the rest on the default."""
+    plans.ensure_default()
+    with session_scope() as session:
+        small = Plan(name="Small", image="img", cpu_limit=0.5, mem_limit_mb=256, storage_mb=512)
+        session.add(small)
+        session.flush()
+        for name, plan_id, used in (("alice", small.id, 300 * MB), ("bob", small.id, None), ("erin", None, 12 * MB)):
+            user = session.get(User, people[name])
+            user.plan_id, user.storage_used_bytes = plan_id, used
+    return people
+
+
+def test_each_user_shows_their_effective_plan_and_its_storage(on_plans):
+    rows = {row.username: row for row in users.search_users(UserQuery()).rows}
+    assert {name: row.plan for name, row in rows.items()} == {name: "Small" if name in ("alice", "bob") else plans.DEFAULT_PLAN_NAME for name in NAMES}
+    assert (rows["alice"].storage_used_bytes, rows["alice"].storage_mb) == (300 * MB, 512)
+    assert (rows["erin"].storage_used_bytes, rows["erin"].storage_mb) == (12 * MB, get_settings().default_storage_mb)
+    assert users.find_user("bob").plan == "Small"
+
+
+def test_filter_by_plan_counts_the_default_plans_users_without_one(on_plans):
+    assert names(users.search_users(UserQuery(plan="Small"))) == ["alice", "bob"]
+    default = users.search_users(UserQuery(plan=plans.DEFAULT_PLAN_NAME))
+    assert default.total == len(NAMES) - 2 and "alice" not in names(default)
+    assert users.search_users(UserQuery(plan="Small", container_state="stopped")).total == 1
+    assert users.search_users(UserQuery(plan="no such plan")).total == 0
+    assert users.search_users(UserQuery(plan="all")).total == len(NAMES)
+
+
+def test_sort_by_plan_and_by_storage_used(on_plans):
+    assert names(users.search_users(UserQuery(sort="plan")))[:2] == ["alice", "bob"]  # "Small" before "Standard", ties by id
+    assert names(users.search_users(UserQuery(sort="plan", descending=True)))[-2:] == ["alice", "bob"]
+    for descending, expected in ((False, ["erin", "alice"]), (True, ["alice", "erin"])):
+        ordered = names(users.search_users(UserQuery(sort="storage", descending=descending)))
+        assert [name for name in ordered if name in ("alice", "erin")] == expected  # the unmeasured: at one end, by database
+
+
+def test_containers_sort_by_their_owners_storage(people):
+    with session_scope() as session:
+        for name, mb in (("alice", 5), ("bob", 500), ("carol", 50)):
+            session.get(User, people[name]).storage_used_bytes = mb * 1024 * 1024
+    rows = containers.list_containers(containers.ContainerQuery(sort="storage", descending=False)).rows
+    assert [row.owner for row in rows] == ["alice", "carol", "bob"]
+    assert [row.owner for row in containers.list_containers(containers.ContainerQuery(sort="storage", descending=True)).rows] == ["bob", "carol", "alice"]
+    assert (rows[0].storage_used_bytes, rows[0].storage_mb) == (5 * 1024 * 1024, 1024)  # the default plan's storage

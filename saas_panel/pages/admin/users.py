@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.forms import create_dialog, dialog_buttons, form_field, secret_dialog, select_field
+from saas_panel.components.forms import create_dialog, dialog_buttons, form_dialog, form_field, secret_dialog, select_field
 from saas_panel.components.status import status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, toolbar
 from saas_panel.models import ContainerState
@@ -71,6 +71,7 @@ def _actions(row: dict) -> rx.Component:
             _icon_action("timer-off", "Never stop when idle", "idle:" + uid, "idle-exempt-" + name, on_click=S.set_idle_exempt(row["id"], True)),
         ),
         _icon_action("sliders-horizontal", "Edit limits", "limits:" + uid, "limits-" + name, on_click=S.open_limits(row["id"])),
+        _icon_action("layers", "Change plan", "plan:" + uid, "change-plan-" + name, on_click=S.open_plan_change(row["id"])),
         _icon_action("folder-down", "Download files", "export:" + uid, "download-data-" + name, on_click=S.download_data(row["id"])),
         confirm_dialog(
             _icon_action("folder-x", "Remove files", "data:" + uid, "remove-data-" + name, color_scheme="red"),
@@ -117,6 +118,8 @@ def _row(row: dict) -> rx.Component:
         ),
         rx.table.cell(rx.cond(row["container_state"] == "none", rx.text(PLACEHOLDER, color_scheme="gray"), status_badge(row["container_state"]))),
         rx.table.cell(_limits_text(row)),
+        rx.table.cell(row["plan"], white_space="nowrap"),
+        rx.table.cell(row["storage_used_bytes"], white_space="nowrap"),
         rx.table.cell(row["created_at"], white_space="nowrap"),
         rx.table.cell(row["last_login_at"], white_space="nowrap"),
         rx.table.cell(_actions(row)),
@@ -165,6 +168,26 @@ def _limits_dialog() -> rx.Component:
     )
 
 
+def _plan_dialog() -> rx.Component:
+    return form_dialog(
+        "Change the plan of " + S.plan_user["username"].to(str),
+        [
+            select_field("Plan", "plan_id", S.plan_choices, S.plan_choice, id="change-plan-select"),
+            rx.callout(
+                "Their app is recreated on the plan's image and limits: it restarts, and their files in /data are kept.",
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+            ),
+        ],
+        S.change_plan,
+        is_open=S.plan_open,
+        on_open_change=S.set_plan_open,
+        submit=("Change plan", "change-plan-submit"),
+        busy=False,  # the dialog closes at once; the row's button spins while the app is recreated
+    )
+
+
 def _password_dialog() -> rx.Component:
     return secret_dialog(
         ("One-time password for ", S.one_time_password_user),
@@ -185,6 +208,7 @@ def users_page() -> list[rx.Component]:
             filter_select(S, "role", ROLE_OPTIONS, "Role"),
             filter_select(S, "status", STATUS_OPTIONS, "Status"),
             filter_select(S, "container_state", CONTAINER_OPTIONS, "Container state", id="filter-container"),
+            filter_select(S, "plan", S.plan_filter_options, "Plan"),
             rx.spacer(),
             _create_dialog(),
         ),
@@ -196,6 +220,8 @@ def users_page() -> list[rx.Component]:
                 header("Status"),
                 sortable_header(S, "Container", "container_state"),
                 header("Limits"),
+                sortable_header(S, "Plan", "plan"),
+                sortable_header(S, "Storage", "storage"),
                 sortable_header(S, "Created", "created_at"),
                 sortable_header(S, "Last login", "last_login_at"),
                 header("Actions"),
@@ -203,9 +229,10 @@ def users_page() -> list[rx.Component]:
             S.rows,
             _row,
             "No users match.",
-            9,
+            11,
         ),
         pagination(S, "users"),
         _limits_dialog(),
+        _plan_dialog(),
         _password_dialog(),
     ]

@@ -8,7 +8,8 @@ import reflex as rx
 from reflex.experimental.client_state import ClientStateVar
 
 from saas_panel import presentation
-from saas_panel.services import export, users
+from saas_panel.errors import NotFound, ValidationError
+from saas_panel.services import export, plan_change, plans, users
 from saas_panel.services.activity import Action
 from saas_panel.services.auth import CurrentUser
 from saas_panel.state.admin.base import AdminBase, admin_event
@@ -25,27 +26,41 @@ ONE_TIME_PASSWORD = ClientStateVar.create("one_time_password", default="")
 class UsersState(TableState, AdminBase):
     VIEW_ACTION: ClassVar[Action] = Action.VIEW_USERS
     QUERY: ClassVar[type] = users.UserQuery
-    FILTERS: ClassVar[tuple[str, ...]] = ("role", "status", "container_state")
-    FILTER_MAX_CHARS: ClassVar[int] = 32
+    FILTERS: ClassVar[tuple[str, ...]] = ("role", "status", "container_state", "plan")
+    FILTER_MAX_CHARS: ClassVar[int] = plans.NAME_MAX_CHARS
     SORTS: ClassVar[tuple[str, ...]] = tuple(users.USER_SORTS)
 
     sort: str = "username"
     role_filter: str = "all"
     status_filter: str = "all"
     container_state_filter: str = "all"
+    plan_filter: str = "all"
+    plan_choices: list[list[str]] = []  # [id, name] of every plan, for the plan menus
     one_time_password_user: str = ""  # the dialog's title; the password itself is in ONE_TIME_PASSWORD
     create_open: bool = False
     create_error: str = ""
     limits_open: bool = False
     limits_user: dict = {}  # the row whose limits are being edited
+    plan_open: bool = False
+    plan_user: dict = {}  # the row whose plan is being changed
+    plan_choice: str = ""  # the id of their plan now: the menu's first choice
+
+    @rx.var
+    def plan_filter_options(self) -> list[list[str]]:
+        return [["all", "Any plan"]] + [[name, name] for _, name in self.plan_choices]
 
     def _clear(self) -> None:
         self._clear_table()
         self.one_time_password_user = ""
         self.limits_user, self.limits_open = {}, False
+        self.plan_user, self.plan_open, self.plan_choices = {}, False, []
 
     async def _refresh(self) -> None:
         self._show_page(await self._run(users.search_users, self._query()), presentation.user_row)
+
+    async def _load(self) -> None:
+        self.plan_choices = [[str(plan.id), plan.name] for plan in await self._run(plans.list_plans)]
+        await self._refresh()
 
     def _show_password(self, username: str, password: str):
         self.one_time_password_user = username
@@ -135,5 +150,30 @@ class UsersState(TableState, AdminBase):
         self.limits_open, self.pending = False, f"limits:{user_id}"  # the dialog closes while the limits apply
         yield
         message = await self._run(users.set_limits, admin, user_id, form_data.get("mem_limit_mb"), form_data.get("cpu_limit"), self._client_ip())
+        await self._refresh()
+        yield rx.toast.success(message)
+
+    @admin_event(Action.CHANGE_PLAN)
+    async def open_plan_change(self, user_id: int):
+        await self._load()  # plans made since the page opened are offered too
+        row = self._row(user_id)
+        self.plan_user, self.plan_open = (row or {}), row is not None
+        self.plan_choice = next((plan_id for plan_id, name in self.plan_choices if row and name == row["plan"]), "")
+
+    @admin_event(Action.CHANGE_PLAN)
+    async def set_plan_open(self, open_: bool):
+        self.plan_open = bool(open_) and bool(self.plan_user)
+
+    @admin_event(Action.CHANGE_PLAN)
+    async def change_plan(self, admin: CurrentUser, form_data: dict):
+        user_id = self.plan_user.get("id")  # the row the dialog was opened for, not a form field
+        if user_id is None:
+            raise NotFound("Choose the user again: they are not in the table any more.")
+        plan_id = str(form_data.get("plan_id", ""))
+        if not (plan_id.isdigit() and len(plan_id) <= 9):
+            raise ValidationError("plan_id", "Choose a plan.")
+        self.plan_open, self.pending = False, f"plan:{user_id}"  # the dialog closes while the app is recreated
+        yield
+        message = await self._run(plan_change.change_plan, admin, user_id, int(plan_id), self._client_ip())
         await self._refresh()
         yield rx.toast.success(message)
