@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from saas_panel.api.edge import EdgeMiddleware
 from saas_panel.api.export import ExportMiddleware
 from saas_panel.api.middleware import OriginGuardMiddleware, SecurityHeadersMiddleware
-from saas_panel.api.routes import activity, admin, containers, provision, users
+from saas_panel.api.routes import activity, admin, containers, plans, provision, users
 from saas_panel.errors import (
     AuthenticationError,
     Conflict,
@@ -61,7 +61,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    for module in (provision, admin, users, containers, activity):
+    for module in (provision, admin, users, containers, activity, plans):
         api.include_router(module.router)
     api.add_exception_handler(DomainError, domain_error)
     api.add_middleware(OriginGuardMiddleware)

@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.fields import FieldInfo
 
 from saas_panel.services.activity import ActivityRow
 from saas_panel.services.containers import ContainerRow
+from saas_panel.services.plans import IDLE_RANGE_MINUTES, IMAGE_MAX_CHARS, NAME_MAX_CHARS, STORAGE_RANGE_MB, UserPlan
 from saas_panel.services.users import UserRow
-from saas_panel.services.validation import EMAIL_MAX_CHARS, USERNAME_RE
+from saas_panel.services.validation import CPU_LIMIT_RANGE, EMAIL_MAX_CHARS, MEM_LIMIT_RANGE_MB, USERNAME_RE
 
 USERNAME_PATTERN = r"^[a-z0-9_-]{3,32}$"  # any existing account (older ones may hold '_')
 PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"  # no control characters
@@ -25,11 +27,63 @@ FilterText = Annotated[str, StringConstraints(max_length=128, pattern=PLAIN_TEXT
 ContainerStateName = Literal["provisioning", "running", "stopped", "error", "missing"]
 
 
+def within(bounds: tuple) -> FieldInfo:
+    return Field(ge=bounds[0], le=bounds[1])
+
+
+PlanName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS, pattern=PLAIN_TEXT_PATTERN)]
+ImageRef = Annotated[str, StringConstraints(min_length=1, max_length=IMAGE_MAX_CHARS, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
+Cpus = Annotated[float, within(CPU_LIMIT_RANGE)]
+MemoryMb = Annotated[int, within(MEM_LIMIT_RANGE_MB)]
+StorageMb = Annotated[int, within(STORAGE_RANGE_MB)]
+IdleMinutes = Annotated[Annotated[float, within(IDLE_RANGE_MINUTES)] | None, Field(description="null: the panel's idle setting; 0: never")]
+# Numbers must be JSON numbers and flags JSON booleans ("2" is refused, not read as 2).
+STRICT_BODY = ConfigDict(extra="forbid", strict=True)
+
+
 class ProvisionRequest(BaseModel):
     username: Username = Field(description="3-32 of a-z, 0-9 and '-', not starting or ending with '-'")
     email: Annotated[str, StringConstraints(min_length=3, max_length=EMAIL_MAX_CHARS, pattern=r"^[^@\s<>\"']{1,64}@[^@\s]+$")]
 
     model_config = {"extra": "forbid"}
+
+
+class PlanCreate(BaseModel):
+    name: PlanName
+    image: ImageRef = Field(description="name:tag of an image already on the engine (the panel never pulls)")
+    cpu_limit: Cpus
+    mem_limit_mb: MemoryMb
+    storage_mb: StorageMb
+    idle_stop_minutes: IdleMinutes = None
+    is_default: bool = False
+
+    model_config = STRICT_BODY
+
+
+class PlanPatch(BaseModel):
+    """Only the fields given change. Defaults are not validated, so a field left out stays None
+    while an explicit null is refused: only idle_stop_minutes may be null."""
+
+    name: PlanName = None
+    image: ImageRef = None
+    cpu_limit: Cpus = None
+    mem_limit_mb: MemoryMb = None
+    storage_mb: StorageMb = None
+    idle_stop_minutes: IdleMinutes = None
+    is_default: bool = None
+
+    model_config = STRICT_BODY
+
+
+class PlanChoice(BaseModel):
+    plan_id: int = Field(ge=1, le=DB_INT_MAX)
+
+    model_config = STRICT_BODY
+
+
+class PlanChangeOut(BaseModel):
+    message: str
+    user_plan: UserPlan
 
 
 class ProvisionOut(BaseModel):

@@ -32,7 +32,8 @@ def bearer(token: str) -> dict:
 
 
 def test_every_route_needs_a_valid_bearer_token(api):
-    for method, path in [("GET", "/api/users"), ("GET", "/api/activity"), ("GET", "/api/admin/stats"), ("POST", "/api/provision"), ("DELETE", "/api/containers/1")]:
+    for method, path in [("GET", "/api/users"), ("GET", "/api/activity"), ("GET", "/api/admin/stats"), ("POST", "/api/provision"), ("DELETE", "/api/containers/1"),
+                         ("GET", "/api/plans"), ("PATCH", "/api/plans/1"), ("PUT", "/api/users/abc/plan")]:
         for headers in ({}, bearer("spk_nope"), {"Authorization": "Basic YWRtaW46YWRtaW4="}):
             response = api.request(method, path, headers=headers, json={"username": "abc", "email": "a@b.co"})
             assert response.status_code == 401, (method, path, headers)
@@ -178,4 +179,4 @@ def test_api_calls_are_limited_per_token(api, monkeypatch):
 def test_openapi_documents_the_bearer_scheme(api):
     spec = api.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
-    assert {"/api/provision", "/api/admin/stats", "/api/user/{username}/port", "/api/activity"} <= set(spec["paths"])
+    assert {"/api/provision", "/api/admin/stats", "/api/user/{username}/port", "/api/activity", "/api/plans", "/api/users/{username}/plan"} <= set(spec["paths"])
