@@ -43,11 +43,10 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 
-from benchmarks.common import scratch_database
+from benchmarks.common import environment, scratch_database
 from benchmarks.fleet import remove_prefix, sigint_ignored
 
 REPEAT = 5
@@ -60,10 +59,6 @@ POLL_INTERVAL_S = 0.01
 PROBE_TIMEOUT_S = 0.5
 BENCH_LABEL = "saas-panel.bench"
 PASSWORD = "bench password 1234"
-
-_ENV_KEYS = ("SAAS_PANEL_CONTAINER_PREFIX", "SAAS_PANEL_USER_NETWORK", "SAAS_PANEL_BCRYPT_ROUNDS", "SAAS_PANEL_BIND_HOST",
-             "SAAS_PANEL_SIGNUP_IP_LIMIT", "SAAS_PANEL_SIGNUP_GLOBAL_LIMIT")
-
 
 class BenchError(Exception):
     pass
@@ -92,23 +87,16 @@ def wait_ready(port: int | None, stop: threading.Event, timeout: float = READY_T
     raise BenchError("stopped")
 
 
-@contextmanager
-def _bench_env(prefix: str, network: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in _ENV_KEYS}
-    os.environ["SAAS_PANEL_CONTAINER_PREFIX"] = prefix
-    os.environ["SAAS_PANEL_USER_NETWORK"] = network
-    os.environ["SAAS_PANEL_BCRYPT_ROUNDS"] = "4"
-    os.environ["SAAS_PANEL_BIND_HOST"] = "127.0.0.1"  # both sides are polled on a loopback host port
+def _bench_env(prefix: str, network: str):
     # Every account is registered from this process: the signup throttles have tests of their own.
-    os.environ["SAAS_PANEL_SIGNUP_IP_LIMIT"] = os.environ["SAAS_PANEL_SIGNUP_GLOBAL_LIMIT"] = "100000"
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return environment({
+        "SAAS_PANEL_CONTAINER_PREFIX": prefix,
+        "SAAS_PANEL_USER_NETWORK": network,
+        "SAAS_PANEL_BCRYPT_ROUNDS": "4",
+        "SAAS_PANEL_BIND_HOST": "127.0.0.1",  # both sides are polled on a loopback host port
+        "SAAS_PANEL_SIGNUP_IP_LIMIT": "100000",
+        "SAAS_PANEL_SIGNUP_GLOBAL_LIMIT": "100000",
+    })
 
 
 class Bench:

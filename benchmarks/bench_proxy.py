@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -46,6 +45,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.common import environment
 
 CLIENTS = 4
 SECONDS = 4.0
@@ -148,21 +149,11 @@ def _ws_rtt(target: Target) -> float:
 # --- setup -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _panel_environment(panel) -> Iterator[None]:
+def _panel_environment(panel):
     """This process uses the panel's database, container prefix and public URL (the secret is shared
     by default: both read data/secret_key under the project root)."""
     keys = ("REFLEX_DB_URL", "SAAS_PANEL_CONTAINER_PREFIX", "PORT", "SAAS_PANEL_BCRYPT_ROUNDS")
-    previous = {key: os.environ.get(key) for key in keys}
-    os.environ.update({key: panel.env[key] for key in keys if key in panel.env})
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return environment({key: panel.env[key] for key in keys if key in panel.env})
 
 
 def _container_address(name: str, network: str) -> str:
