@@ -123,7 +123,8 @@ class PanelProcess:
             if process is not None:
                 _end_process_group(process)
         self.edge = self.process = None
-        remove_containers(self.container_prefix, Path(self.env["SAAS_PANEL_STORAGE_DIR"]))
+        storage_dir = self.env.get("SAAS_PANEL_STORAGE_DIR")
+        remove_containers(self.container_prefix, Path(storage_dir) if storage_dir else None)
 
 
 def _end_process_group(process: subprocess.Popen) -> None:

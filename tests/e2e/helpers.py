@@ -20,15 +20,28 @@ def log_in(page, username: str, password: str) -> None:
     submit_when_ready(page, "/login", {"username": username, "password": password}, "#login-submit")
 
 
-def open_when_ready(page, path: str) -> None:
-    """Navigate and wait for the page's socket: a click before React attaches its handlers is lost.
-    A page whose scripts never opened one is loaded once more (a slow machine can stall a script load)."""
+def _with_socket(page, navigate, timeout_ms: int) -> bool:
+    """Navigate and wait for the page's socket; False when none opened in time."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        with page.expect_websocket(timeout=15_000):
-            page.goto(path)
+        with page.expect_websocket(timeout=timeout_ms):
+            navigate()
     except PlaywrightTimeout:
+        return False
+    return True
+
+
+def open_when_ready(page, path: str) -> None:
+    """Navigate and wait for the page's socket: a click before React attaches its handlers is lost.
+    A page whose scripts never opened one is loaded once more (a slow machine can stall a script load)."""
+    if not _with_socket(page, lambda: page.goto(path), 15_000):
+        reload_when_ready(page)
+
+
+def reload_when_ready(page) -> None:
+    """Reload and wait for the page's socket, reloading once more if its scripts stalled."""
+    if not _with_socket(page, page.reload, 15_000):
         with page.expect_websocket(timeout=30_000):
             page.reload()
 

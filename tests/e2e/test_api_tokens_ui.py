@@ -13,7 +13,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.helpers import submit_when_ready
+from tests.e2e.helpers import reload_when_ready, submit_when_ready
 
 
 def _status(url: str, token: str) -> int:
@@ -61,7 +61,7 @@ def test_admin_creates_uses_and_revokes_a_token(page, panel):
     expect(row).to_contain_text("active")
     expect(row).to_contain_text("read")
 
-    page.reload()
+    reload_when_ready(page)
     _gone_from_page(page, name, token)
 
     page.click(f"#revoke-{name}")
@@ -84,5 +84,5 @@ def test_a_token_left_on_screen_is_not_shown_again(page, panel):
 
     reloaded = f"ci-{uuid.uuid4().hex[:8]}"
     token = _create(page, reloaded)
-    page.reload()
+    reload_when_ready(page)
     _gone_from_page(page, reloaded, token)

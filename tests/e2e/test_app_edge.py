@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from saas_panel.services import activity
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.helpers import enter_app, log_in, log_out, open_when_ready, sign_up
+from tests.e2e.helpers import enter_app, log_in, log_out, open_when_ready, reload_when_ready, sign_up
 
 PROVISION_TIMEOUT_MS = 60_000
 
@@ -110,7 +110,7 @@ def test_an_admin_visit_is_on_the_owners_timeline(browser, page, panel):
     enter_app(admin_page, app_url)
     expect(admin_page.locator("body")).to_contain_text(name)
     admin.close()
-    page.reload()
+    reload_when_ready(page)
     expect(page.locator("#activity-timeline")).to_contain_text(f"admin {activity.Action.VISIT_APP.value.replace('_', ' ')}")
 
 

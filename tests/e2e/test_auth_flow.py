@@ -7,7 +7,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD
-from tests.e2e.helpers import log_in, log_out, sign_up
+from tests.e2e.helpers import log_in, log_out, reload_when_ready, sign_up
 
 
 def _username() -> str:
@@ -65,7 +65,7 @@ def test_session_survives_reload_but_not_logout(page):
     name = _username()
     sign_up(page, name)
     page.wait_for_url("**/dashboard**")
-    page.reload()
+    reload_when_ready(page)
     expect(page.locator("#current-user")).to_have_text(name)
     token = page.evaluate("() => window.localStorage.getItem('saas_panel_session')")
     assert token and len(token) >= 43

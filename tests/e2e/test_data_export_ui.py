@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from saas_panel.db import session_scope
 from saas_panel.models import Container, User
-from tests.e2e.helpers import sign_up_until_running
+from tests.e2e.helpers import reload_when_ready, sign_up_until_running
 
 
 def _container_of(username: str) -> str:
@@ -33,5 +33,5 @@ def test_download_my_files_gives_the_tar_of_data(page, panel_process, monkeypatc
     assert download.suggested_filename == f"{name}-data.tar"
     with tarfile.open(fileobj=io.BytesIO(open(download.path(), "rb").read())) as archive:
         assert archive.extractfile("data/notes/todo.txt").read() == b"kept\n"
-    page.reload()
+    reload_when_ready(page)
     expect(page.locator("#activity-timeline")).to_contain_text("export data")

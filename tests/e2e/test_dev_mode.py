@@ -47,6 +47,7 @@ def dev_panel(tmp_path):
         REFLEX_STATES_WORKDIR=str(tmp_path / "states"),
         REFLEX_USE_SYSTEM_BUN="1",
         SAAS_PANEL_SECRET_FILE=str(tmp_path / "secret_key"),
+        SAAS_PANEL_STORAGE_DIR=str(tmp_path / "volumes"),
         SAAS_PANEL_CONTAINER_PREFIX=new_container_prefix("dev"),
     )
     panel = PanelProcess(f"http://localhost:{port}", tmp_path / "panel.log", env["SAAS_PANEL_CONTAINER_PREFIX"], tmp_path, port, env)

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from saas_panel.db import session_scope
 from saas_panel.models import Container, User, utcnow
-from tests.e2e.helpers import sign_up_until_running
+from tests.e2e.helpers import reload_when_ready, sign_up_until_running
 
 
 def _age_app(username: str, by: timedelta) -> None:
@@ -41,5 +41,5 @@ def test_an_app_nobody_visits_is_stopped_and_the_owner_is_told(page, panel_proce
         page.wait_for_timeout(2000)
     assert _row_of(name)["state"] == "stopped", f"not culled: {_row_of(name)}"
     expect(page.locator("#container-status")).to_have_text("stopped")
-    page.reload()
+    reload_when_ready(page)
     expect(page.locator("#activity-timeline")).to_contain_text("system idle stop")
