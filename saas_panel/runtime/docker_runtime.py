@@ -39,7 +39,8 @@ T = TypeVar("T")
 API_TIMEOUT_S = 30
 STATS_API_CONCURRENCY = 16
 ARCHIVE_CHUNK_BYTES = 256 * 1024
-DISK_USAGE_BUSY_BACKOFF_S = (0.1, 0.2, 0.5, 1, 2, 4)  # waits while the engine's single df runs
+DISK_USAGE_WAIT_S = 60  # for another process's disk usage report (the engine runs one at a time)
+DISK_USAGE_RETRY_S = 0.25
 # The events that change a container's state, and the state each leaves it in (ContainerEvent.state).
 # Only these are asked for: healthcheck exec_* events are the bulk otherwise.
 EVENT_STATES = {
@@ -255,6 +256,7 @@ class DockerRuntime(ContainerRuntime):
         self._cgroups = cgroups or CgroupReader()
         self._network_lock = threading.Lock()
         self._networks_ready: set[str] = set()
+        self._disk_usage_turn = threading.Lock()
 
     @property
     def client(self) -> docker.DockerClient:
@@ -425,16 +427,17 @@ class DockerRuntime(ContainerRuntime):
 
     def _disk_usage(self) -> dict:
         """The engine's disk usage report: one call for all volumes (the engine walks their files).
-        The engine runs one at a time and refuses a second meanwhile (another worker's sweep, an
-        operator's `docker system df`): wait for it."""
-        for delay in DISK_USAGE_BUSY_BACKOFF_S:
-            try:
-                return self.client.api.df()
-            except APIError as exc:
-                if "disk usage operation is already running" not in str(exc):
-                    raise
-                time.sleep(delay)
-        return self.client.api.df()
+        The engine runs one at a time and refuses a second meanwhile: calls from this process take
+        turns, and one refused because another process's runs waits for it."""
+        deadline = time.monotonic() + DISK_USAGE_WAIT_S
+        with self._disk_usage_turn:
+            while True:
+                try:
+                    return self.client.api.df()
+                except APIError as exc:
+                    if "disk usage operation is already running" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                time.sleep(DISK_USAGE_RETRY_S)
 
     @_translate_errors
     def resize_volume(self, volume: VolumeSpec) -> None:
