@@ -39,7 +39,9 @@ PORT = 18000  # the edge's, baked into this image's frontend; the default deploy
 # Both deployments are up at the end of the module: each panel on its own loopback port and subnet.
 # The scale one runs no edge; it shares PORT, so the image is built once.
 BACKEND_PORT, SCALE_BACKEND_PORT = 18001, 18011
-SUBNET, SCALE_SUBNET = "172.29.254.0/24", "172.29.253.0/24"
+# From 198.18.0.0/15 (set aside for benchmarking networks): the engine never hands these out by
+# itself, so another run's network cannot already hold them.
+SUBNET, SCALE_SUBNET = "198.19.254.0/24", "198.19.253.0/24"
 NET_BIND_SERVICE = 1 << 10  # its bit in /proc/<pid>/status capability masks
 SCALE = ("--env-file", "deploy/scale.env")
 PASSWORDS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD")
