@@ -458,6 +458,10 @@ class DockerRuntime(ContainerRuntime):
             self.client.api.inspect_image(image)
         except NotFound:
             return False
+        except APIError as exc:
+            if exc.status_code == 400:  # not an image reference at all (invalid reference format)
+                return False
+            raise
         return True
 
     @_translate_errors

@@ -8,6 +8,7 @@ A plan's image must be on the engine and answer on the app port before it is sav
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -29,6 +30,11 @@ IMAGE_MAX_CHARS = 200
 STORAGE_RANGE_MB = (16, 1024 * 1024)
 IDLE_RANGE_MINUTES = (0, 60 * 24 * 365)
 MB = 1024 * 1024
+# An image reference as the engine parses it: [registry[:port]/]path[:tag][@digest], lowercase path.
+IMAGE_REFERENCE = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,8 @@ class PlanInput:
         if not 1 <= len(name) <= NAME_MAX_CHARS:
             raise ValidationError("name", f"A plan's name has 1 to {NAME_MAX_CHARS} characters.")
         image = check_text("image", "Image", self.image).strip()
-        if not image or len(image) > IMAGE_MAX_CHARS or any(char.isspace() for char in image):
-            raise ValidationError("image", "Give the image as name:tag (no spaces).")
+        if len(image) > IMAGE_MAX_CHARS or not IMAGE_REFERENCE.match(image):
+            raise ValidationError("image", "Give the image as name:tag (lowercase name, no spaces), e.g. saas-panel/user-dashboard:latest.")
         values = {
             "cpu_limit": check_number(self.cpu_limit, float, CPU_LIMIT_RANGE, "CPUs", "cpu_limit"),
             "mem_limit_mb": check_number(self.mem_limit_mb, int, MEM_LIMIT_RANGE_MB, "Memory (MB)", "mem_limit_mb"),

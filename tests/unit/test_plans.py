@@ -149,6 +149,8 @@ def test_per_user_memory_and_cpu_win_over_the_plans(admin, make_user):
     ({"name": "Standard", "is_default": True}, "name"),
     ({"image": ""}, "image"),
     ({"image": "two words"}, "image"),
+    ({"image": "\u00b0"}, "image"),  # not an image reference: the engine would answer 400
+    ({"image": "Upper/Case:1"}, "image"),
     ({"image": "absent/image:1"}, "image"),
     ({"cpu_limit": "0"}, "cpu_limit"),
     ({"cpu_limit": "lots"}, "cpu_limit"),
