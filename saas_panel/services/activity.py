@@ -76,6 +76,10 @@ class Action(str, Enum):
     CHANGE_PLAN = "change_plan"
     STORAGE_WARNING = "storage_warning"
     STORAGE_FULL = "storage_full"
+    NODE_DOWN = "node_down"  # target: the node's hostname
+    NODE_UP = "node_up"
+    APP_NODE_DOWN = "app_node_down"  # target: a user whose app is on that node
+    APP_NODE_UP = "app_node_up"
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:

@@ -4,9 +4,9 @@ Every backend worker runs the loop, but only the worker holding the collector
 lease works; the others try to take the lease every interval. The holder
 follows the engine's events (a container stopped anywhere shows within a
 second), sweeps every SAAS_PANEL_METRICS_INTERVAL (usage, reconciliation, the
-platform's series), measures every user's storage every
-SAAS_PANEL_STORAGE_CHECK_SECONDS and reopens the event stream whenever the
-engine comes back. Results go to a `Publisher`; this module knows nothing about pages.
+platform's series and, on an engine of several hosts, its nodes), measures
+every user's storage every SAAS_PANEL_STORAGE_CHECK_SECONDS and reopens the
+event stream whenever the engine comes back. Results go to a `Publisher`; this module knows nothing about pages.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ class Publisher(Protocol):
 
     async def status(self, username: str, status: str) -> None:
         """A watching user's container changed state (an engine event, or a sweep saw it)."""
+
+    async def node(self, username: str, down: bool) -> None:
+        """The node a watching user's app is on went down (`down`) or came back."""
 
 
 @functools.cache
@@ -175,5 +178,9 @@ class CollectorLoop:
             for owner, status in snapshot.changed if snapshot else []:
                 if owner in watching:
                     await self.publisher.status(owner, status)
+            for change in snapshot.node_changes if snapshot else []:
+                for owner in change.owners:
+                    if owner in watching:
+                        await self.publisher.node(owner, change.down)
         except Exception:  # noqa: BLE001
             log.exception("publishing live data failed")
