@@ -252,7 +252,7 @@ class SwarmRuntime(ContainerRuntime):
         return [node for node in self.nodes() if node.ready]
 
     def _place(self, volume: VolumeSpec | None) -> NodeInfo:
-        """The node for a new service: the one that holds the owner's volume, else the least loaded."""
+        """The node for a new service: the one that holds the owner's volume, else the least loaded worker."""
         candidates = [node for node in self._ready_nodes() if node.available]
         if volume is not None:
             for node in self._ready_nodes():
@@ -267,7 +267,8 @@ class SwarmRuntime(ContainerRuntime):
             pinned = (service["Spec"].get("Labels") or {}).get(NODE_LABEL)
             if pinned in load:
                 load[pinned] += 1
-        return min(candidates, key=lambda node: (load[node.id], node.role == "manager", node.hostname))
+        # Workers first: a manager keeps its capacity for the panel and the Swarm's own work.
+        return min(candidates, key=lambda node: (node.role == "manager", load[node.id], node.hostname))
 
     def _volume_on(self, node: NodeInfo, name: str) -> bool:
         try:
