@@ -1,5 +1,5 @@
 #!/bin/sh
-# A Swarm node's engine (vfs storage: the only driver that works inside a container here), on its
+# A Swarm node's engine (vfs storage: every container a full copy of its image), on its
 # unix socket and, unauthenticated, on tcp 2375: only for a fleet network private to one host (real
 # nodes: TLS on 2376, see the README). Before it starts, the firewall for the users' apps:
 # - a user's app port (published in host mode, DNAT-ed to it) admits new connections only from
