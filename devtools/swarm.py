@@ -8,7 +8,7 @@
         fleet.start_node(name)     # ...and back: its engine is up and it is ready in the swarm again
 
     python -m devtools.swarm up 3  # leaves the fleet running and prints its nodes
-    python -m devtools.swarm down  # removes every fleet made here
+    python -m devtools.swarm down  # removes every fleet made here (or: down ID, the one fleet)
 
 Each node is a container of saas-panel/swarm-node:latest (scripts/swarm_node_image.sh, deploy/swarm-node)
 on a bridge network of its own, at a fixed address (a restarted manager keeps its address) in a free
@@ -230,17 +230,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = commands.add_parser("up", help="start a fleet and leave it running")
     up.add_argument("size", type=int, nargs="?", default=3, help="number of nodes (default 3)")
     up.add_argument("--image", action="append", dest="images", help="image to load into each node (repeatable)")
-    commands.add_parser("down", help="remove every fleet")
+    down = commands.add_parser("down", help="remove a fleet, or every fleet")
+    down.add_argument("fleet", nargs="?", default="", help="the fleet's id (default: every fleet)")
     args = parser.parse_args(argv)
     if args.command == "down":
-        remove_fleets()
+        remove_fleets(args.fleet)
         return 0
     fleet = Fleet(args.size, args.images)
     fleet.up()
     print(f"manager: {fleet.manager_url} (DOCKER_HOST)")
     for node in fleet.nodes:
         print(f"{node.name} {node.address}")
-    print(f"up in {fleet.bring_up_s:.1f} s; remove with: python -m devtools.swarm down")
+    print(f"up in {fleet.bring_up_s:.1f} s; remove with: python -m devtools.swarm down {fleet.id}")
     return 0
 
 
