@@ -90,6 +90,7 @@ def _members() -> list[_Member]:
             .join(Plan, Plan.id == func.coalesce(User.plan_id, default_id))
             .outerjoin(Container, Container.user_id == User.id)
             .where(or_(Container.id.is_not(None), User.storage_used_bytes.is_not(None)))
+            .order_by(User.id)  # users in signup order on every database (PostgreSQL has no implicit order)
         ).all()
         return [
             _Member(user.id, user.username, provisioning.data_volume(user, plan.storage_mb), plan.storage_mb,
