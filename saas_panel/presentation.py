@@ -148,7 +148,8 @@ def activity_row(row: ActivityRow) -> dict:
 
 
 # The actions whose reason a user's timeline shows: what the system or an admin did to their app, in the panel's words.
-EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop", "app_node_down", "app_node_up"})
+EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop", "app_node_down", "app_node_up",
+                                   "relocate_app"})
 
 
 def timeline_row(row: ActivityRow) -> dict:

@@ -198,6 +198,17 @@ class FakeRuntime(ContainerRuntime):
     def nodes(self) -> list[NodeInfo]:
         return list(self.node_list)
 
+    def move(self, container_id: str) -> ContainerInfo:
+        """To the first other node that is ready and takes apps, workers first (as Swarm's placement)."""
+        with self._lock:
+            info = self._find(container_id)
+            candidates = sorted(self.node_list, key=lambda n: n.role == "manager")
+            target = next((n for n in candidates if n.ready and n.available and n.hostname != info.node), None)
+            if target is None:
+                raise EngineError("No Swarm node is ready to take an app.")
+            self.containers[info.id] = replace(info, node=target.hostname, state="running")
+            return self.containers[info.id]
+
 
 class AddresslessRuntime(FakeRuntime):
     """Containers without an address the panel can reach (the panel in compose): one answers by

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from saas_panel.errors import EngineError
+
 MANAGED_LABEL = "saas-panel.managed"
 OWNER_LABEL = "saas-panel.owner"
 DATA_PATH = "/data"
@@ -221,3 +223,8 @@ class ContainerRuntime(ABC):
     def nodes(self) -> list[NodeInfo]:
         """The hosts of an engine that spans several; [] for one that runs on a single host."""
         return []
+
+    def move(self, container_id: str) -> ContainerInfo:
+        """Move an app (and its volume's files, when the node holding them still answers) to
+        another node; for engines that span several hosts."""
+        raise EngineError("This engine runs on a single host: there is no other node to move to.")

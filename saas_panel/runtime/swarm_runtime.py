@@ -139,6 +139,9 @@ def task_template(spec: ContainerSpec, node_id: str) -> dict:
             "Mounts": mounts,
             "CapabilityDrop": ["ALL"],
             "Ulimits": [{"Name": "nofile", "Soft": spec.nofile_limit, "Hard": spec.nofile_limit}],
+            # Swarm would hold a task "starting" until the image's first health check (30 s); the
+            # panel waits for the app port itself where it matters, as on one host.
+            "Healthcheck": {"Test": ["NONE"]},
         },
         "Resources": {"Limits": {"NanoCPUs": int(spec.cpu_limit * 1e9), "MemoryBytes": spec.mem_limit_mb * 1024 * 1024,
                                  "Pids": spec.pids_limit}},
@@ -251,9 +254,9 @@ class SwarmRuntime(ContainerRuntime):
     def _ready_nodes(self) -> list[NodeInfo]:
         return [node for node in self.nodes() if node.ready]
 
-    def _place(self, volume: VolumeSpec | None) -> NodeInfo:
+    def _place(self, volume: VolumeSpec | None, avoid: str | None = None) -> NodeInfo:
         """The node for a new service: the one that holds the owner's volume, else the least loaded worker."""
-        candidates = [node for node in self._ready_nodes() if node.available]
+        candidates = [node for node in self._ready_nodes() if node.available and node.id != avoid]
         if volume is not None:
             for node in self._ready_nodes():
                 if self._volume_on(node, volume.name):
@@ -360,16 +363,19 @@ class SwarmRuntime(ContainerRuntime):
                 raise
         return self._converge(created["ID"], lambda info: info.running, "start")
 
-    def _update(self, service_id: str, replicas: int, force: bool = False) -> str:
-        service = self.client.api.inspect_service(service_id)
-        spec = service["Spec"]
-        spec["Mode"] = {"Replicated": {"Replicas": replicas}}
-        if force:
-            template = spec["TaskTemplate"]
-            template["ForceUpdate"] = template.get("ForceUpdate", 0) + 1
+    def _post_spec(self, service: dict) -> None:
+        """Send `service`'s (changed) spec back as the update of the version it was read at."""
         api = self.client.api
         url = api._url("/services/{0}/update", service["ID"])
-        api._raise_for_status(api._post_json(url, data=spec, params={"version": service["Version"]["Index"]}))
+        api._raise_for_status(api._post_json(url, data=service["Spec"], params={"version": service["Version"]["Index"]}))
+
+    def _update(self, service_id: str, replicas: int, force: bool = False) -> str:
+        service = self.client.api.inspect_service(service_id)
+        service["Spec"]["Mode"] = {"Replicated": {"Replicas": replicas}}
+        if force:
+            template = service["Spec"]["TaskTemplate"]
+            template["ForceUpdate"] = template.get("ForceUpdate", 0) + 1
+        self._post_spec(service)
         return service["ID"]
 
     @_translate_errors
@@ -412,12 +418,48 @@ class SwarmRuntime(ContainerRuntime):
     @_translate_errors
     def update_limits(self, container_id: str, mem_limit_mb: int, cpu_limit: float) -> None:
         service = self.client.api.inspect_service(container_id)
-        spec = service["Spec"]
-        limits = spec["TaskTemplate"].setdefault("Resources", {}).setdefault("Limits", {})
+        limits = service["Spec"]["TaskTemplate"].setdefault("Resources", {}).setdefault("Limits", {})
         limits.update({"MemoryBytes": mem_limit_mb * 1024 * 1024, "NanoCPUs": int(cpu_limit * 1e9)})
-        api = self.client.api
-        url = api._url("/services/{0}/update", service["ID"])
-        api._raise_for_status(api._post_json(url, data=spec, params={"version": service["Version"]["Index"]}))
+        self._post_spec(service)
+
+    @_translate_errors
+    def move(self, container_id: str) -> ContainerInfo:
+        """Pin the service to another node, its volume's files copied there first when the node
+        holding them answers (a drained one does; a lost one does not, and the app starts empty)."""
+        service = self.client.api.inspect_service(container_id)
+        spec = service["Spec"]
+        nodes = self._nodes_by_id()
+        old = nodes.get((spec.get("Labels") or {}).get(NODE_LABEL, ""))
+        with self._placement_lock:
+            target = self._place(None, avoid=old.id if old else None)
+        container_spec = spec["TaskTemplate"]["ContainerSpec"]
+        volume = next((m for m in container_spec.get("Mounts") or [] if m.get("Type") == "volume"), None)
+        if volume is not None and old is not None and old.ready:
+            self._copy_volume(old, target, volume, container_spec["Image"])
+        spec["TaskTemplate"]["Placement"] = {"Constraints": [f"node.id=={target.id}"]}
+        spec["Labels"] = {**(spec.get("Labels") or {}), NODE_LABEL: target.id}
+        self._post_spec(service)
+        replicas = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", 0)
+        return self._converge(service["ID"], lambda info: info.running == bool(replicas) and info.node == target.hostname, "move")
+
+    def _copy_volume(self, source: NodeInfo, target: NodeInfo, mount: dict, image: str) -> None:
+        """Stream a volume's files from one node's engine to another's, through two containers that
+        only mount it (created, never started: the engine copies files of stopped containers too)."""
+        name, labels = mount["Source"], (mount.get("VolumeOptions") or {}).get("Labels") or {}
+        source_engine, target_engine = self._node_client(source).api, self._node_client(target).api
+        target_engine.create_volume(name, driver="local", labels=labels)
+        made: list[tuple] = []
+        try:
+            for engine in (source_engine, target_engine):
+                host_config = engine.create_host_config(mounts=[docker.types.Mount(mount["Target"], name)])
+                made.append((engine, engine.create_container(image.split("@")[0], user=NOBODY, host_config=host_config,
+                                                             network_disabled=True)["Id"]))
+            (_, reader), (_, writer) = made
+            stream, _stat = source_engine.get_archive(reader, mount["Target"], chunk_size=256 * 1024)
+            target_engine.put_archive(writer, mount["Target"].rsplit("/", 1)[0] or "/", stream)
+        finally:
+            for engine, container in made:
+                engine.remove_container(container, force=True)
 
     @_translate_errors
     def logs(self, container_id: str, tail: int = 200) -> str:

@@ -80,6 +80,7 @@ class Action(str, Enum):
     NODE_UP = "node_up"
     APP_NODE_DOWN = "app_node_down"  # target: a user whose app is on that node
     APP_NODE_UP = "app_node_up"
+    RELOCATE_APP = "relocate_app"  # target: a user whose app left a drained node
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:

@@ -21,7 +21,7 @@ from typing import Protocol
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import coordination, metrics, storage
+from saas_panel.services import coordination, metrics, relocation, storage
 from saas_panel.services.monitor import Collector, ContainerUsage, Snapshot
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class CollectorLoop:
         self.interval = interval
         self.storage_interval = storage_interval
         self._storage_sweep: asyncio.Task | None = None
+        self._relocation: asyncio.Task | None = None
         self._storage_due = 0.0  # monotonic
 
     @classmethod
@@ -97,10 +98,11 @@ class CollectorLoop:
                     events = None
                 if leader:
                     self._measure_storage_when_due()
-                    await self._sweep_and_publish()
+                    snapshot = await self._sweep_and_publish()
+                    self._relocate_when_needed(snapshot)
                 await asyncio.sleep(self.interval)
         finally:
-            for task in (events, self._storage_sweep):
+            for task in (events, self._storage_sweep, self._relocation):
                 if task is not None:
                     task.cancel()
             await asyncio.to_thread(self.lease.release)
@@ -122,6 +124,22 @@ class CollectorLoop:
             return
         if result.warned or result.stopped:
             log.info("storage: %d measured, warned %s, stopped %s", result.measured, result.warned, result.stopped)
+
+    def _relocate_when_needed(self, snapshot: Snapshot | None) -> None:
+        """Move apps off drained nodes beside the loop (copying files takes a while), one run at a time."""
+        if snapshot is None or not relocation.needed(snapshot.nodes):
+            return
+        if self._relocation is None or self._relocation.done():
+            self._relocation = asyncio.create_task(self._relocate())
+
+    async def _relocate(self) -> None:
+        try:
+            moved = await asyncio.to_thread(relocation.relocate_drained, self.collector.runtime)
+        except Exception:  # noqa: BLE001 - the next sweep tries again; the collector goes on
+            log.exception("moving apps off drained nodes failed")
+            return
+        if moved:
+            log.info("moved off drained nodes: %s", moved)
 
     async def _follow_events(self) -> None:
         """Apply engine events as they come, reconnecting after outages."""
@@ -160,7 +178,7 @@ class CollectorLoop:
         except Exception:  # noqa: BLE001 - one event the database or Redis could not take must not end the stream
             log.exception("applying engine event %s failed", getattr(event, "action", event))
 
-    async def _sweep_and_publish(self) -> None:
+    async def _sweep_and_publish(self) -> Snapshot | None:
         try:
             snapshot = await asyncio.to_thread(self.collector.sweep)
             series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
@@ -184,3 +202,4 @@ class CollectorLoop:
                         await self.publisher.node(owner, change.down)
         except Exception:  # noqa: BLE001
             log.exception("publishing live data failed")
+        return snapshot

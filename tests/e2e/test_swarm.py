@@ -16,7 +16,7 @@ from devtools.panel import running_panel
 from saas_panel.db import session_scope
 from saas_panel.models import Container, User
 from tests.e2e.conftest import ADMIN_PASSWORD, _panel_settings
-from tests.e2e.helpers import enter_app, log_in, open_when_ready, sign_up_until_running
+from tests.e2e.helpers import enter_app, log_in, open_when_ready, reload_when_ready, sign_up_until_running
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine, pytest.mark.swarm]
 NODE_DOWN_TIMEOUT_MS = 90_000  # the manager declares a silent node down after a few missed heartbeats
@@ -60,17 +60,58 @@ def _service(manager, swarm_panel, username: str):
     return manager.services.get(f"{swarm_panel.container_prefix}{username}")
 
 
-def test_an_app_runs_on_a_node_and_opens_through_the_edge(swarm_page, swarm_panel, swarm_fleet, manager):
+def _running_node(manager, swarm_panel, username: str) -> str:
+    tasks = [t for t in _service(manager, swarm_panel, username).tasks() if t["Status"]["State"] == "running"]
+    return manager.nodes.get(tasks[0]["NodeID"]).attrs["Description"]["Hostname"]
+
+
+def _in_app(swarm_fleet, manager, swarm_panel, username: str, script: str) -> str:
+    """Run `script` in the user's app container, on the node it runs on, as the app's user."""
+    engine = swarm_fleet.engine(_running_node(manager, swarm_panel, username))
+    service = _service(manager, swarm_panel, username)
+    [container] = engine.containers.list(filters={"label": f"com.docker.swarm.service.id={service.id}"})
+    result = container.exec_run(["sh", "-c", script])
+    assert result.exit_code == 0, result.output
+    return result.output.decode()
+
+
+def _set_availability(manager, hostname: str, availability: str) -> None:
+    node = next(n for n in manager.nodes.list() if n.attrs["Description"]["Hostname"] == hostname)
+    node.update({**node.attrs["Spec"], "Availability": availability})
+
+
+def test_an_app_runs_on_a_worker_opens_through_the_edge_and_leaves_a_drained_node_with_its_files(
+        swarm_page, swarm_panel, swarm_fleet, manager):
     name = f"s{uuid.uuid4().hex[:10]}"
     sign_up_until_running(swarm_page, name)
-    service = _service(manager, swarm_panel, name)
-    tasks = [t for t in service.tasks() if t["Status"]["State"] == "running"]
-    node = manager.nodes.get(tasks[0]["NodeID"]).attrs["Description"]["Hostname"]
-    assert node in {hostname for hostname, _ in swarm_fleet.nodes}
+    node = _running_node(manager, swarm_panel, name)
+    assert node in {hostname for hostname, _ in swarm_fleet.nodes[1:]}, "apps go to workers"
     assert _row(name).node == node
     app_url = swarm_page.locator("#open-app").get_attribute("href")
     enter_app(swarm_page, app_url)
     expect(swarm_page.locator("body")).to_contain_text(name)
+
+    open_when_ready(swarm_page, "/dashboard")
+    swarm_page.click("#container-stop")
+    expect(swarm_page.locator("#container-status")).to_have_text("stopped")
+    swarm_page.click("#container-start")
+    expect(swarm_page.locator("#container-status")).to_have_text("running", timeout=60_000)
+    assert _running_node(manager, swarm_panel, name) == node  # pinned to its files
+
+    _in_app(swarm_fleet, manager, swarm_panel, name, "echo kept > /data/note")
+    _set_availability(manager, node, "drain")
+    try:
+        deadline = time.monotonic() + 120
+        while (_row(name).node == node or _row(name).state != "running") and time.monotonic() < deadline:
+            time.sleep(1)
+        moved_to = _row(name).node
+        assert moved_to != node and _row(name).state == "running", f"still on {node}"
+        assert _in_app(swarm_fleet, manager, swarm_panel, name, "cat /data/note") == "kept\n"
+    finally:
+        _set_availability(manager, node, "active")
+    expect(swarm_page.locator("#container-status")).to_have_text("running")
+    reload_when_ready(swarm_page)
+    expect(swarm_page.locator("#activity-timeline")).to_contain_text(f"now runs on {moved_to}")
 
 
 def test_a_stop_outside_the_panel_reaches_the_open_dashboard(swarm_page, swarm_panel, manager):

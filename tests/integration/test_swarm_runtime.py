@@ -12,6 +12,7 @@ import pytest
 from saas_panel.errors import ContainerNotFound
 from saas_panel.runtime.base import VolumeSpec
 from saas_panel.runtime.swarm_runtime import SwarmRuntime
+from saas_panel.services.image_check import wait_until_answers
 from saas_panel.services.provisioning import container_spec
 
 pytestmark = [pytest.mark.engine, pytest.mark.swarm]
@@ -37,7 +38,7 @@ def swarm(swarm_fleet, monkeypatch):
 
 def _wait_gone(engine: docker.DockerClient, filters: dict) -> None:
     for _ in range(100):
-        if not engine.containers.list(all=True, filters=filters):
+        if not engine.api.containers(all=True, filters=filters):  # no inspect of each: they are going
             return
         time.sleep(0.2)
 
@@ -74,7 +75,7 @@ def test_nodes_are_the_fleet(swarm, swarm_fleet):
 
 def test_an_app_runs_hardened_on_a_node_and_answers_the_edge_there(swarm):
     runtime, prefix = swarm
-    info = runtime.create(_spec(prefix, "alice"))
+    info = wait_until_answers(runtime, runtime.create(_spec(prefix, "alice")))
     assert info.running and info.node and info.address and info.upstream_port
     with urllib.request.urlopen(f"http://{info.address}:{info.upstream_port}/health", timeout=10) as answer:
         assert answer.status == 200
@@ -151,3 +152,28 @@ def test_images_are_those_every_node_has(swarm):
     assert runtime.image_exists("saas-panel/user-dashboard:latest")
     assert not runtime.image_exists("saas-panel/not-here:latest")
     assert "saas-panel/user-dashboard:latest" in runtime.list_images()
+
+
+def test_an_app_on_a_drained_node_moves_with_its_files(swarm, swarm_fleet):
+    runtime, prefix = swarm
+    info = runtime.create(_spec(prefix, "gina"))
+    _run(_task_container(runtime, info), "mkdir -p /data/notes && echo moved > /data/notes/a")
+    manager = docker.DockerClient(base_url=swarm_fleet.manager_url, timeout=60)
+    drained = next(n for n in manager.nodes.list() if n.attrs["Description"]["Hostname"] == info.node)
+    spec = drained.attrs["Spec"]
+    drained.update({**spec, "Availability": "drain"})
+    try:
+        moved = runtime.move(info.id)
+        assert moved.running and moved.node != info.node
+        assert _run(_task_container(runtime, moved), "cat /data/notes/a; stat -c %u /data/notes/a") == "moved\n65534\n"
+    finally:
+        drained.reload()
+        drained.update({**drained.attrs["Spec"], "Availability": "active"})
+
+
+def test_a_single_host_engine_has_nowhere_to_move():
+    from saas_panel.errors import EngineError
+    from saas_panel.runtime.docker_runtime import DockerRuntime
+
+    with pytest.raises(EngineError, match="single host"):
+        DockerRuntime().move("any")

@@ -234,3 +234,33 @@ def test_the_collector_tells_a_watching_user_when_their_node_goes_and_comes_back
     asyncio.run(scenario())
     assert publisher.published("node") == [("alice", True), ("alice", False)]  # bob has no dashboard open
     assert any(snapshot and [row.hostname for row in snapshot.nodes] == ["manager-1", "worker-1", "worker-2"] for snapshot in publisher.sweeps())
+
+
+W1_DRAINED = [node("manager-1", role="manager"), node("worker-1", available=False), node("worker-2")]
+
+
+def test_apps_leave_a_drained_node_with_a_note_on_their_owners_timeline(app_on, fake):
+    from saas_panel.services import relocation
+
+    app_on("ann")
+    app_on("bob", "worker-2")
+    fake.node_list = list(W1_DRAINED)
+    rows = Collector(fake).sweep().nodes
+    assert relocation.needed(rows)
+    assert relocation.relocate_drained(fake) == ["ann"]
+    with session_scope() as session:
+        assert {c.name[-3:]: c.node for c in session.exec(select(Container)).all()} == {"ann": "worker-2", "bob": "worker-2"}
+    [moved] = logged("relocate_app")
+    assert moved.actor == activity.SYSTEM_ACTOR and moved.target == "ann" and "worker-1" in moved.details
+    assert not relocation.needed(Collector(fake).sweep().nodes)
+
+
+def test_an_app_with_nowhere_to_go_stays_and_the_failure_is_logged(app_on, fake):
+    from saas_panel.services import relocation
+
+    app_on("ann")
+    fake.node_list = [node("manager-1", role="manager", available=False), node("worker-1", available=False),
+                      node("worker-2", ready=False)]
+    assert relocation.relocate_drained(fake) == []
+    [failed] = logged("relocate_app")
+    assert failed.outcome == "failure"
