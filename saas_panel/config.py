@@ -109,7 +109,9 @@ class Settings(BaseSettings):
     session_idle_seconds: PositiveInt = Field(8 * 3600, description="A session ends after this long without use")
     session_max_seconds: PositiveInt = Field(7 * 24 * 3600, description="A session ends this long after login, used or not")
     # Container runtime
-    runtime: str = Field("docker", description="The container engine that runs the user containers (`docker`)")
+    runtime: str = Field("docker", description="The container engine that runs the user containers: `docker` (one host) or `swarm` (a Docker Swarm; the panel talks to a manager through `DOCKER_HOST`)")
+    swarm_node_api: str = Field("tcp://{address}:2376", pattern=r"\{address\}",
+                                description="`swarm`: each node's own engine API, `{address}` being the node's Swarm address (TLS from `DOCKER_CERT_PATH` when `DOCKER_TLS_VERIFY` is set)")
     user_image: str = Field("saas-panel/user-dashboard:latest", description="Image of the per-user containers")
     bind_host: str = Field("", description="Host address user containers publish their app port on; unset: none (the edge dials them on the engine network)")
     user_network: str = Field("saas-panel-users", description="Docker network of user containers (inter-container traffic off)")

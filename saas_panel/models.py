@@ -111,6 +111,23 @@ class Container(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = Field(default=None)
     last_activity_at: Optional[datetime] = Field(default=None, index=True)  # the last request through the edge
+    node: Optional[str] = Field(default=None, max_length=255, index=True)  # the hostname of the node it runs on (an engine of several hosts)
+
+
+class Node(SQLModel, table=True):
+    """A host of an engine that spans several (a Swarm node), as the collector last saw it."""
+
+    __tablename__ = "nodes"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    hostname: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
+    address: str = Field(default="", max_length=64)
+    role: str = Field(default="worker", max_length=16)
+    ready: bool = Field(default=True)  # the engine hears from it
+    available: bool = Field(default=True)  # it takes new apps (not drained)
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: Optional[datetime] = Field(default=None)  # the last sweep that found it ready
+    updated_at: datetime = Field(default_factory=utcnow)  # when it last changed (went down, came back, was drained)
 
 
 class ActivityLog(SQLModel, table=True):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from saas_panel.services.api_tokens import TokenRow
     from saas_panel.services.containers import ContainerDetail, ContainerRow
     from saas_panel.services.metrics import Point
+    from saas_panel.services.nodes import NodeRow
     from saas_panel.services.plans import Limits
     from saas_panel.services.storage import Usage
     from saas_panel.services.plans import PlanView
@@ -147,7 +148,8 @@ def activity_row(row: ActivityRow) -> dict:
 
 
 # The actions whose reason a user's timeline shows: what the system or an admin did to their app, in the panel's words.
-EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop"})
+EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop", "app_node_down", "app_node_up",
+                                   "relocate_app"})
 
 
 def timeline_row(row: ActivityRow) -> dict:
@@ -161,6 +163,7 @@ def container_row(row: ContainerRow) -> dict:
     return _written(row, when, "created_at", "started_at", "last_activity_at") | {
         "host_port": or_placeholder(row.host_port),
         "storage_used_bytes": storage(row.storage_used_bytes, row.storage_mb),
+        "node": or_placeholder(row.node),
     }
 
 
@@ -173,4 +176,10 @@ def container_detail(detail: ContainerDetail) -> dict:
         "mem_limit_mb": memory(detail.mem_limit_mb),
         "cpu_limit": cpus(detail.cpu_limit),
         "pids_limit": or_placeholder(detail.pids_limit),
+        "node": or_placeholder(detail.node),
     }
+
+
+def node_row(row: NodeRow) -> dict:
+    """A node on the admin overview; `updated_at` is when it last changed (for a down node: down since)."""
+    return _written(row, when_utc, "first_seen_at", "last_seen_at", "updated_at") | {"address": or_placeholder(row.address)}

@@ -6,6 +6,10 @@
 VENV=${VENV:-.venv}
 SLIM_BASE=python:3.12-slim
 LOCAL_BASE=saas-panel/python-base:bookworm   # built from Debian's packages when no base is present
+# Set on LOCAL_BASE since its root directory is 0755. A base imported before (0700) is rebuilt: in a
+# vfs engine (a Swarm node in docker) its containers' users could not even reach /.
+BASE_ROOT_LABEL=saas-panel.root-mode
+HASH_LABEL=saas-panel.source-hash           # on images built by build_if_changed
 
 if [ -t 2 ]; then
     _blue=$'\033[1;34m' _yellow=$'\033[1;33m' _plain=$'\033[0m'
@@ -57,6 +61,11 @@ engine_up() { docker info >/dev/null 2>&1; }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+image_label() {
+    # image_label IMAGE LABEL: the label's value, empty when the image or the label is missing.
+    docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+
 use_classic_builder_without_buildx() {
     # Docker CLIs >= 23 need buildx for BuildKit; the classic builder is enough here.
     if [ -z "${DOCKER_BUILDKIT:-}" ] && ! docker buildx version >/dev/null 2>&1; then
@@ -73,7 +82,7 @@ pick_base() {
     elif image_exists "$SLIM_BASE"; then
         echo "$SLIM_BASE"
     else
-        image_exists "$LOCAL_BASE" || build_local_base >&2
+        [ "$(image_label "$LOCAL_BASE" "$BASE_ROOT_LABEL")" = 0755 ] || build_local_base >&2
         echo "$LOCAL_BASE"
     fi
 }
@@ -89,9 +98,46 @@ build_local_base() {
     trap "rm -rf '$dir'" EXIT
     say "building $LOCAL_BASE with debootstrap from $mirror (a few minutes)"
     debootstrap --variant=minbase --include=python3 bookworm "$dir" "$mirror" >/dev/null
-    tar -C "$dir" -c . | docker import - "$LOCAL_BASE" >/dev/null
+    chmod 0755 "$dir"  # mktemp made it 0700: the image's /
+    tar -C "$dir" -c . | docker import --change "LABEL $BASE_ROOT_LABEL=0755" - "$LOCAL_BASE" >/dev/null
     rm -rf "$dir"
     trap - EXIT
+}
+
+source_hash() {
+    # source_hash CONTEXT BASE_ID: of every file in the build context, plus the exact base image.
+    {
+        find "$1" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' -print0 |
+            LC_ALL=C sort -z | xargs -0 sha256sum
+        echo "base $2"
+    } | sha256sum | cut -c1-64
+}
+
+build_if_changed() {
+    # build_if_changed IMAGE CONTEXT: build CONTEXT's Dockerfile on the base from pick_base
+    # (build argument BASE_IMAGE) as IMAGE, unless IMAGE, or an untagged earlier build, was
+    # built from the same sources and base: the image carries their hash.
+    local image=$1 context=$2 base hash existing
+    engine_up || die "Docker engine not reachable"
+    base=$(pick_base)
+    hash=$(source_hash "$context" "$(docker image inspect --format '{{.Id}}' "$base")")
+    if [ "$(image_label "$image" "$HASH_LABEL")" = "$hash" ]; then
+        say "$image is up to date"
+        return 0
+    fi
+    existing=$(docker images -q --filter "label=$HASH_LABEL=$hash" | head -n1)
+    if [ -n "$existing" ]; then
+        say "tagging existing build $existing as $image"
+        docker tag "$existing" "$image"
+        return 0
+    fi
+    use_classic_builder_without_buildx
+    say "building $image from $base"
+    quietly docker build --pull=false --build-arg "BASE_IMAGE=$base" --label "$HASH_LABEL=$hash" \
+        -t "$image" "$context" || die "docker build of $image failed"
+    # The previous build is now untagged: drop it.
+    docker image prune -f --filter "label=$HASH_LABEL" >/dev/null
+    say "built $image"
 }
 
 host_mirror() {

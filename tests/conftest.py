@@ -7,6 +7,7 @@ import os
 import pytest
 
 from saas_panel import migrations
+from tests.swarm_fleet import swarm_fleet  # noqa: F401 - a fixture for tests/integration and tests/e2e
 
 
 def empty_postgres(url: str) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from saas_panel.config import get_settings
 from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, QuotaBelowUsage
 from saas_panel.runtime.base import (
-    MANAGED_LABEL, ContainerEvent, ContainerInfo, ContainerRuntime, ContainerSpec, EventStream, UsageSample, VolumeSpec,
+    MANAGED_LABEL, ContainerEvent, ContainerInfo, ContainerRuntime, ContainerSpec, EventStream, NodeInfo, UsageSample, VolumeSpec,
 )
 
 FIRST_HOST_PORT = 20000
@@ -44,7 +44,9 @@ class QuietEventStream(EventStream):
 
 class FakeRuntime(ContainerRuntime):
     """Containers as ContainerInfo values by id: created running, with an address and (if asked) a host port.
-    Data volumes are their owners by name; what their files take is `volume_bytes`, set by tests."""
+    Data volumes are their owners by name; what their files take is `volume_bytes`, set by tests.
+    An engine of several hosts when a test sets `node_list` (what nodes() returns) and `node`
+    (the hostname new containers run on)."""
 
     def __init__(self, storage_enforced: bool = True):
         self.containers: dict[str, ContainerInfo] = {}
@@ -56,6 +58,8 @@ class FakeRuntime(ContainerRuntime):
         self.files: dict[str, dict[str, bytes]] = {}  # what each owner's /data holds, for archive()
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
+        self.node_list: list[NodeInfo] = []
+        self.node: str | None = None
 
     def ping(self) -> bool:
         return True
@@ -82,6 +86,7 @@ class FakeRuntime(ContainerRuntime):
                 cpu_limit=spec.cpu_limit,
                 pids_limit=spec.pids_limit,
                 address=f"10.99.0.{number}",
+                node=self.node,
             )
             self.containers[info.id] = info
             return info
@@ -189,6 +194,20 @@ class FakeRuntime(ContainerRuntime):
 
     def events(self) -> EventStream:
         return QuietEventStream()
+
+    def nodes(self) -> list[NodeInfo]:
+        return list(self.node_list)
+
+    def move(self, container_id: str) -> ContainerInfo:
+        """To the first other node that is ready and takes apps, workers first (as Swarm's placement)."""
+        with self._lock:
+            info = self._find(container_id)
+            candidates = sorted(self.node_list, key=lambda n: n.role == "manager")
+            target = next((n for n in candidates if n.ready and n.available and n.hostname != info.node), None)
+            if target is None:
+                raise EngineError("No Swarm node is ready to take an app.")
+            self.containers[info.id] = replace(info, node=target.hostname, state="running")
+            return self.containers[info.id]
 
 
 class AddresslessRuntime(FakeRuntime):

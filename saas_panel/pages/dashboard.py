@@ -45,6 +45,16 @@ def _engine_notice() -> rx.Component:
     )
 
 
+def _node_down_notice() -> rx.Component:
+    return rx.callout(
+        "The server your app runs on is not answering, so your app cannot be reached or started for now. "
+        "Your files are kept on that server and come back with it; an administrator has been told.",
+        icon="server-off",
+        color_scheme="red",
+        id="node-down-notice",
+    )
+
+
 def _container_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -62,6 +72,7 @@ def _container_card() -> rx.Component:
                 rx.callout("Administrators have no app of their own; users' apps are in the admin console.", icon="info", id="admin-no-app"),
             ),
             rx.cond(~DashboardState.engine_available | ~ContainerLive.engine_ok, _engine_notice()),
+            rx.cond(ContainerLive.node_down, _node_down_notice()),
             rx.cond(DashboardState.error != "", rx.callout(DashboardState.error, icon="circle-alert", color_scheme="red")),
             rx.data_list.root(
                 _info("Container", rx.code(DashboardState.container_name, id="container-name")),

@@ -11,10 +11,11 @@ import importlib
 import threading
 
 from saas_panel.config import get_settings
-from saas_panel.runtime.base import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec
+from saas_panel.runtime.base import ContainerInfo, ContainerRuntime, ContainerSpec, NodeInfo, VolumeSpec
 
 RUNTIMES: dict[str, str] = {
     "docker": "saas_panel.runtime.docker_runtime:DockerRuntime",
+    "swarm": "saas_panel.runtime.swarm_runtime:SwarmRuntime",
 }
 
 _shared: ContainerRuntime | None = None
@@ -46,4 +47,4 @@ def reset_runtime() -> None:
         _shared = None
 
 
-__all__ = ["RUNTIMES", "ContainerInfo", "ContainerRuntime", "ContainerSpec", "VolumeSpec", "get_runtime", "reset_runtime", "runtime_class"]
+__all__ = ["RUNTIMES", "ContainerInfo", "NodeInfo", "ContainerRuntime", "ContainerSpec", "VolumeSpec", "get_runtime", "reset_runtime", "runtime_class"]

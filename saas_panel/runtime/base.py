@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from saas_panel.errors import EngineError
+
 MANAGED_LABEL = "saas-panel.managed"
 OWNER_LABEL = "saas-panel.owner"
 DATA_PATH = "/data"
@@ -77,7 +79,9 @@ class ContainerInfo:
     mem_limit_bytes: int | None = None
     cpu_limit: float | None = None
     pids_limit: int | None = None
-    address: str | None = None  # the container's IP on its engine network (what the edge dials)
+    address: str | None = None  # what the edge dials: the container's IP on its engine network, or its node's
+    upstream_port: int | None = None  # the port the edge dials at `address`; None: the app port itself
+    node: str | None = None  # the host it runs on, for an engine of several hosts (its hostname)
 
     @property
     def running(self) -> bool:
@@ -87,6 +91,18 @@ class ContainerInfo:
     def owner(self) -> str | None:
         """The username the container was made for; None for one the panel did not make."""
         return self.labels.get(OWNER_LABEL)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One host of an engine that spans several (a Swarm node)."""
+
+    id: str
+    hostname: str
+    address: str
+    role: str  # manager or worker
+    ready: bool  # the engine hears from it
+    available: bool  # it takes new apps (not drained or paused)
 
 
 @dataclass(frozen=True)
@@ -203,3 +219,12 @@ class ContainerRuntime(ABC):
     @abstractmethod
     def events(self) -> EventStream:
         """State changes of managed containers, as they happen."""
+
+    def nodes(self) -> list[NodeInfo]:
+        """The hosts of an engine that spans several; [] for one that runs on a single host."""
+        return []
+
+    def move(self, container_id: str) -> ContainerInfo:
+        """Move an app (and its volume's files, when the node holding them still answers) to
+        another node; for engines that span several hosts."""
+        raise EngineError("This engine runs on a single host: there is no other node to move to.")

@@ -250,6 +250,18 @@ def create_options(spec: ContainerSpec) -> dict:
     )
 
 
+def engine_client(base_url: str | None = None) -> docker.DockerClient:
+    """A client of the engine DOCKER_HOST names, or of the one at `base_url` (with DOCKER_CERT_PATH's
+    TLS when DOCKER_TLS_VERIFY is set, as for DOCKER_HOST)."""
+    try:
+        if base_url is None:
+            return docker.DockerClient.from_env(timeout=API_TIMEOUT_S, max_pool_size=32)
+        tls = docker.utils.kwargs_from_env().get("tls", False)
+        return docker.DockerClient(base_url=base_url, tls=tls, timeout=API_TIMEOUT_S, max_pool_size=32)
+    except DockerException as exc:
+        raise EngineUnavailable(f"{UNAVAILABLE} ({exc})") from exc
+
+
 class DockerRuntime(ContainerRuntime):
     def __init__(self, client: docker.DockerClient | None = None, cgroups: CgroupReader | None = None):
         self._client = client
@@ -261,10 +273,7 @@ class DockerRuntime(ContainerRuntime):
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            try:
-                self._client = docker.DockerClient.from_env(timeout=API_TIMEOUT_S, max_pool_size=32)
-            except DockerException as exc:
-                raise EngineUnavailable(f"{UNAVAILABLE} ({exc})") from exc
+            self._client = engine_client()
         return self._client
 
     def ping(self) -> bool:

@@ -76,6 +76,11 @@ class Action(str, Enum):
     CHANGE_PLAN = "change_plan"
     STORAGE_WARNING = "storage_warning"
     STORAGE_FULL = "storage_full"
+    NODE_DOWN = "node_down"  # target: the node's hostname
+    NODE_UP = "node_up"
+    APP_NODE_DOWN = "app_node_down"  # target: a user whose app is on that node
+    APP_NODE_UP = "app_node_up"
+    RELOCATE_APP = "relocate_app"  # target: a user whose app left a drained node
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:

@@ -189,7 +189,7 @@ def _load_route(label: str) -> Route | None:
         return Route(user.id, user.username, row.id, None, "engine_down")
     if not info.running or not info.address:
         return Route(user.id, user.username, row.id, None, "stopped")
-    return Route(user.id, user.username, row.id, f"{info.address}:{get_settings().user_app_port}", "running")
+    return Route(user.id, user.username, row.id, f"{info.address}:{info.upstream_port or get_settings().user_app_port}", "running")
 
 
 _viewers = _TTLCache(SESSION_CACHE_S)

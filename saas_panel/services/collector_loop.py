@@ -4,9 +4,9 @@ Every backend worker runs the loop, but only the worker holding the collector
 lease works; the others try to take the lease every interval. The holder
 follows the engine's events (a container stopped anywhere shows within a
 second), sweeps every SAAS_PANEL_METRICS_INTERVAL (usage, reconciliation, the
-platform's series), measures every user's storage every
-SAAS_PANEL_STORAGE_CHECK_SECONDS and reopens the event stream whenever the
-engine comes back. Results go to a `Publisher`; this module knows nothing about pages.
+platform's series and, on an engine of several hosts, its nodes), measures
+every user's storage every SAAS_PANEL_STORAGE_CHECK_SECONDS and reopens the
+event stream whenever the engine comes back. Results go to a `Publisher`; this module knows nothing about pages.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Protocol
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import coordination, metrics, storage
+from saas_panel.services import coordination, metrics, relocation, storage
 from saas_panel.services.monitor import Collector, ContainerUsage, Snapshot
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ class Publisher(Protocol):
 
     async def status(self, username: str, status: str) -> None:
         """A watching user's container changed state (an engine event, or a sweep saw it)."""
+
+    async def node(self, username: str, down: bool) -> None:
+        """The node a watching user's app is on went down (`down`) or came back."""
 
 
 @functools.cache
@@ -67,6 +70,7 @@ class CollectorLoop:
         self.interval = interval
         self.storage_interval = storage_interval
         self._storage_sweep: asyncio.Task | None = None
+        self._relocation: asyncio.Task | None = None
         self._storage_due = 0.0  # monotonic
 
     @classmethod
@@ -94,10 +98,11 @@ class CollectorLoop:
                     events = None
                 if leader:
                     self._measure_storage_when_due()
-                    await self._sweep_and_publish()
+                    snapshot = await self._sweep_and_publish()
+                    self._relocate_when_needed(snapshot)
                 await asyncio.sleep(self.interval)
         finally:
-            for task in (events, self._storage_sweep):
+            for task in (events, self._storage_sweep, self._relocation):
                 if task is not None:
                     task.cancel()
             await asyncio.to_thread(self.lease.release)
@@ -119,6 +124,22 @@ class CollectorLoop:
             return
         if result.warned or result.stopped:
             log.info("storage: %d measured, warned %s, stopped %s", result.measured, result.warned, result.stopped)
+
+    def _relocate_when_needed(self, snapshot: Snapshot | None) -> None:
+        """Move apps off drained nodes beside the loop (copying files takes a while), one run at a time."""
+        if snapshot is None or not relocation.needed(snapshot.nodes):
+            return
+        if self._relocation is None or self._relocation.done():
+            self._relocation = asyncio.create_task(self._relocate())
+
+    async def _relocate(self) -> None:
+        try:
+            moved = await asyncio.to_thread(relocation.relocate_drained, self.collector.runtime)
+        except Exception:  # noqa: BLE001 - the next sweep tries again; the collector goes on
+            log.exception("moving apps off drained nodes failed")
+            return
+        if moved:
+            log.info("moved off drained nodes: %s", moved)
 
     async def _follow_events(self) -> None:
         """Apply engine events as they come, reconnecting after outages."""
@@ -157,7 +178,7 @@ class CollectorLoop:
         except Exception:  # noqa: BLE001 - one event the database or Redis could not take must not end the stream
             log.exception("applying engine event %s failed", getattr(event, "action", event))
 
-    async def _sweep_and_publish(self) -> None:
+    async def _sweep_and_publish(self) -> Snapshot | None:
         try:
             snapshot = await asyncio.to_thread(self.collector.sweep)
             series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
@@ -175,5 +196,10 @@ class CollectorLoop:
             for owner, status in snapshot.changed if snapshot else []:
                 if owner in watching:
                     await self.publisher.status(owner, status)
+            for change in snapshot.node_changes if snapshot else []:
+                for owner in change.owners:
+                    if owner in watching:
+                        await self.publisher.node(owner, change.down)
         except Exception:  # noqa: BLE001
             log.exception("publishing live data failed")
+        return snapshot

@@ -16,7 +16,7 @@ from sqlmodel import func, select
 
 from saas_panel.db import session_scope
 from saas_panel.errors import ContainerNotFound, DomainError, EngineUnavailable, NotFound, ValidationError
-from saas_panel.models import Container, Outcome, Plan, User
+from saas_panel.models import Container, Node, Outcome, Plan, User
 from saas_panel.runtime import ContainerRuntime, get_runtime
 from saas_panel.services import activity, plans, provisioning
 from saas_panel.services.auth import CurrentUser
@@ -37,6 +37,7 @@ CONTAINER_SORTS = {
     "host_port": Container.host_port,
     "last_activity_at": Container.last_activity_at,
     "storage": User.storage_used_bytes,
+    "node": Container.node,
 }
 
 
@@ -46,6 +47,7 @@ class ContainerQuery:
     state: str = ""
     owner: str = ""  # substring of the owner's username
     image: str = ""  # substring of the image
+    node: str = ""  # substring of the node's hostname
     sort: str = "created_at"
     descending: bool = True
     page: int = 1
@@ -69,9 +71,11 @@ class ContainerRow:
     error: str
     storage_used_bytes: int | None = None  # the owner's files as last measured; None: not yet, or no owner
     storage_mb: int | None = None  # the owner's plan's storage
+    node: str | None = None  # the host it runs on, on an engine of several
+    node_down: bool = False  # that host was last seen down
 
 
-def _table_row(row: Container, owner: str | None, used_bytes: int | None, storage_mb: int | None) -> ContainerRow:
+def _table_row(row: Container, owner: str | None, used_bytes: int | None, storage_mb: int | None, node_ready: bool | None) -> ContainerRow:
     return ContainerRow(
         id=row.id,
         name=row.name,
@@ -86,6 +90,8 @@ def _table_row(row: Container, owner: str | None, used_bytes: int | None, storag
         error=row.error or "",
         storage_used_bytes=used_bytes,
         storage_mb=storage_mb,
+        node=row.node,
+        node_down=node_ready is False,
     )
 
 
@@ -98,16 +104,20 @@ def _filters(statement, query: ContainerQuery):
         statement = statement.where(contains_any(query.owner, User.username))
     if query.image and query.image.strip():
         statement = statement.where(contains_any(query.image, Container.image))
+    if query.node and query.node.strip():
+        statement = statement.where(contains_any(query.node, Container.node))
     return statement
 
 
 def _table_rows(session):
-    """Containers with their owner's username, last measured storage and plan's storage (an orphan has none)."""
+    """Containers with their owner's username, last measured storage and plan's storage (an orphan
+    has none), and whether their node is ready (None: no node, or one not recorded)."""
     owners_plan = Plan.id == func.coalesce(User.plan_id, plans.default_plan(session).id)
     return (
-        select(Container, User.username, User.storage_used_bytes, Plan.storage_mb)
+        select(Container, User.username, User.storage_used_bytes, Plan.storage_mb, Node.ready)
         .outerjoin(User, User.id == Container.user_id)
         .outerjoin(Plan, owners_plan & User.id.is_not(None))
+        .outerjoin(Node, Node.hostname == Container.node)
     )
 
 
@@ -231,6 +241,7 @@ class ContainerDetail:
     error: str
     labels: list[tuple[str, str]]
     logs: str
+    node: str | None = None  # the host it runs on, on an engine of several
 
 
 def detail(container_id: int, tail: int = 100, runtime: ContainerRuntime | None = None) -> ContainerDetail:
@@ -266,4 +277,5 @@ def detail(container_id: int, tail: int = 100, runtime: ContainerRuntime | None 
         error=row.error or "",
         labels=sorted((info.labels if info else {}).items()),
         logs=logs,
+        node=(info.node if info else None) or row.node,
     )

@@ -41,7 +41,7 @@ def wait_until_answers(runtime: ContainerRuntime, info: ContainerInfo, timeout_s
         info = runtime.inspect(info.id)
         if info.state != "running" or info.started_at != started_at:  # "restarting": it exited
             raise EngineError(f"The container stopped ({info.state}) before answering on port {port}.")
-        answer = _dial(info.address, port) if info.address else None
+        answer = _dial(info.address, info.upstream_port or port) if info.address else None
         if answer or (answer is None and time.monotonic() - up_since >= STAYS_UP_S):
             return info
         time.sleep(POLL_S)

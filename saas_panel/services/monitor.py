@@ -4,12 +4,14 @@ One Collector runs per deployment. Each `sweep()` makes one list call to the
 engine (no per-container inspect), reads CPU and memory counters (cgroup files
 when the engine is local), computes CPU% from its own deltas, reconciles the
 `containers` table with what the engine reports, and stores a metrics row per
-running container. Engine events (`apply_event`) update a single row at once
-between sweeps.
+running container. On an engine of several hosts it also records each node's
+state (`nodes.sync`) and which node each container runs on. Engine events
+(`apply_event`) update a single row at once between sweeps.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,12 +19,15 @@ from datetime import datetime
 from sqlmodel import select
 
 from saas_panel.db import session_scope
+from saas_panel.errors import EngineError, EngineUnavailable
 from saas_panel.models import Container, ContainerState, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime
 from saas_panel.runtime.base import ContainerEvent, UsageSample
 from saas_panel.runtime.cgroups import cpu_percent
-from saas_panel.services import activity, metrics
+from saas_panel.services import activity, metrics, nodes
 from saas_panel.services.provisioning import engine_state, panel_action_in_progress
+
+log = logging.getLogger(__name__)
 
 COMPACT_EVERY_S = 60
 
@@ -44,6 +49,8 @@ class Snapshot:
     by_state: dict[str, int]
     orphans: list[str] = field(default_factory=list)
     changed: list[tuple[str, str]] = field(default_factory=list)  # (owner, new state) this sweep
+    nodes: list[nodes.NodeRow] = field(default_factory=list)  # empty on a single-host engine
+    node_changes: list[nodes.NodeChange] = field(default_factory=list)  # nodes that went down or came back this sweep
 
     @property
     def cpu_percent(self) -> float:
@@ -91,7 +98,22 @@ class Collector:
             [(row_ids[u.name], u.cpu_percent, u.mem_bytes, u.mem_limit_bytes) for u in usage if u.name in row_ids]
         )
         self._maybe_compact()
-        return Snapshot(at=utcnow(), containers=usage, by_state=by_state, orphans=orphans, changed=changed)
+        node_rows, node_changes = self.sync_nodes()
+        return Snapshot(at=utcnow(), containers=usage, by_state=by_state, orphans=orphans, changed=changed,
+                        nodes=node_rows, node_changes=node_changes)
+
+    def sync_nodes(self) -> tuple[list[nodes.NodeRow], list[nodes.NodeChange]]:
+        """Record the engine's nodes (after `reconcile`, which places the containers on them);
+        when the engine cannot list them now, the nodes as last recorded and no change."""
+        try:
+            infos = self.runtime.nodes()
+        except (EngineUnavailable, EngineError) as exc:
+            log.warning("nodes not listed: %s", exc)
+            return nodes.overview(), []
+        if not infos:
+            return [], []
+        changes = nodes.sync(infos)
+        return nodes.overview(), changes
 
     def reconcile(self, infos: list[ContainerInfo]) -> tuple[list[tuple[str, str]], list[str], dict[str, int], dict[str, int]]:
         """Make every row agree with the engine; log what changed outside the panel.
@@ -126,6 +148,8 @@ class Collector:
                         row.engine_id = info.id
                         row.host_port = info.host_port or row.host_port
                     changed.append((owner or row.name, row.state))
+                if info is not None and info.node and row.node != info.node:
+                    row.node = info.node  # kept when the engine no longer says (a lost node's apps stay marked)
                 by_state[row.state] = by_state.get(row.state, 0) + 1
         orphans = sorted(name for name in by_name if name not in row_ids)
         return changed, orphans, by_state, row_ids

@@ -1,4 +1,4 @@
-"""The admin overview's current numbers: users, containers by state, resources in use, engine health.
+"""The admin overview's current numbers: users, containers by state, resources in use, engine health, nodes.
 
 CPU and memory come from the latest raw sample the metrics collector stored
 for each running container (never a live `docker stats` per container).
@@ -14,7 +14,7 @@ from sqlmodel import func, select
 from saas_panel.db import session_scope
 from saas_panel.models import Container, ContainerState, Metric, utcnow
 from saas_panel.runtime import ContainerRuntime, get_runtime
-from saas_panel.services import activity, users
+from saas_panel.services import activity, nodes, users
 
 SAMPLE_MAX_AGE = timedelta(minutes=5)  # older samples describe a past, not "in use"
 
@@ -34,6 +34,7 @@ class Overview:
     usage: Usage
     engine_ok: bool
     recent: list[activity.ActivityRow] = field(default_factory=list)
+    nodes: list[nodes.NodeRow] = field(default_factory=list)  # an engine of several hosts only
 
     @property
     def containers_total(self) -> int:
@@ -75,4 +76,5 @@ def overview(runtime: ContainerRuntime | None = None, recent_rows: int = 8) -> O
         usage=usage_now(),
         engine_ok=(runtime or get_runtime()).ping(),
         recent=activity.recent(recent_rows),
+        nodes=nodes.overview(),
     )

@@ -33,7 +33,7 @@ from saas_panel.errors import (
 )
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec, get_runtime
-from saas_panel.services import activity, plans, throttle
+from saas_panel.services import activity, nodes, plans, throttle
 from saas_panel.services.auth import CurrentUser
 
 NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
@@ -84,6 +84,7 @@ class ContainerView:
     error: str | None
     engine_available: bool = True
     host_label: str = ""  # the app's host name label: <label>.<apps domain>
+    node_down: bool = False  # the node it runs on (an engine of several hosts) was last seen down
 
 
 def container_name(username: str) -> str:
@@ -168,6 +169,7 @@ def view_of(row: Container, user: User | None, engine_available: bool = True) ->
         error=row.error,
         engine_available=engine_available,
         host_label=user.host_label if user is not None else "",
+        node_down=nodes.node_down(row.node),
     )
 
 
@@ -267,6 +269,7 @@ def save_engine_state(row_id: int, info: ContainerInfo | None, error: str | None
         row.state = ContainerState.ERROR.value if error else engine_state(info).value
         if info is not None:
             row.engine_id, row.image = info.id, info.image
+            row.node = info.node or row.node
             row.host_port = info.host_port if info.running else row.host_port
             row.started_at = info.started_at if info.running else row.started_at
         row.error = error[:500] if error else None

@@ -59,7 +59,7 @@ class DashboardState(AuthState):
         if view is None:
             self.status = live.status = "none"
             return
-        live.status = view.state
+        live.status, live.node_down = view.state, view.node_down
         running = view.state == ContainerState.RUNNING.value
         self.status = view.state
         self.engine_available = view.engine_available

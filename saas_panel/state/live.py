@@ -52,6 +52,7 @@ class PlatformLive(rx.SharedState, UsageRoom):
     orphans: list[str] = []
     orphan_count: int = 0
     running: int = 0
+    nodes: list[dict] = []  # an engine of several hosts only: presentation.node_row
 
     @rx.event
     async def join(self):
@@ -62,6 +63,7 @@ class PlatformLive(rx.SharedState, UsageRoom):
 
 class ContainerLive(rx.SharedState, UsageRoom):
     status: str = ""
+    node_down: bool = False  # the node the app runs on is down (an engine of several hosts)
     timeline: list[dict] = []
 
     @rx.event
@@ -78,6 +80,7 @@ class ContainerLive(rx.SharedState, UsageRoom):
         view = await asyncio.to_thread(provisioning.status, username)
         row_id = await asyncio.to_thread(provisioning.container_row_id, username)
         self.status = view.state if view else ""
+        self.node_down = bool(view and view.node_down)
         self.timeline = await load_timeline(username)
         self.series = presentation.chart_points(await asyncio.to_thread(metrics.container_series, row_id, USER_WINDOW)) if row_id else []
 
@@ -110,6 +113,7 @@ class LivePublisher:
             state.top = [{"owner": c.owner or c.name, "cpu": c.cpu_percent, "mem_mb": presentation.megabytes(c.mem_bytes)} for c in snapshot.top(10)]
             state.orphans = snapshot.orphans[:MAX_ORPHANS_SHOWN]
             state.orphan_count = len(snapshot.orphans)
+            state.nodes = [presentation.node_row(row) for row in snapshot.nodes]
             state.updated = presentation.clock(snapshot.at)
 
         await self._edit(PLATFORM, PlatformLive, edit)
@@ -138,6 +142,15 @@ class LivePublisher:
 
         def edit(state: ContainerLive) -> None:
             state.status = status
+            state.timeline = timeline
+
+        await self._edit(user_room(username), ContainerLive, edit)
+
+    async def node(self, username: str, down: bool) -> None:
+        timeline = await load_timeline(username)
+
+        def edit(state: ContainerLive) -> None:
+            state.node_down = down
             state.timeline = timeline
 
         await self._edit(user_room(username), ContainerLive, edit)

@@ -27,6 +27,9 @@ class RecordingPublisher:
     async def status(self, username, status) -> None:
         self.calls.append(("status", username, status))
 
+    async def node(self, username, down) -> None:
+        self.calls.append(("node", username, down))
+
     def sweeps(self) -> list:
         """The snapshot of every sweep published so far (None: the engine was unreachable)."""
         return [call[1] for call in self.calls if call[0] == "platform"]

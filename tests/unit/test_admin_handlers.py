@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import func, select
 
 from saas_panel.db import session_scope
-from saas_panel.models import ActivityLog, ApiToken, Container, Plan, User
+from saas_panel.models import ActivityLog, ApiToken, Container, Node, Plan, User
 from saas_panel.services import api_tokens, auth, plans, users
 from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, PlansState, TokensState, UsersState
 from saas_panel.state.admin.base import is_admin_event
@@ -47,6 +47,7 @@ def victim_with_container(make_user):
         row = Container(user_id=victim.id, name="t-victim", image="img", state="running")
         session.add(row)
         session.add(Plan(name="Small", image="img", cpu_limit=0.5, mem_limit_mb=256, storage_mb=512))  # a forger's target
+        session.add(Node(hostname="worker-1", address="10.0.0.2"))  # the overview would show it
         session.flush()
         container_id = row.id
     return victim, container_id
@@ -93,6 +94,7 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
             assert getattr(state, "new_token", "") == "", f"{label} leaked a token"
             assert getattr(state, "detail", {}) == {}, f"{label} leaked container detail"
             assert getattr(state, "users_total", 0) == 0 and getattr(state, "recent", []) == [], f"{label} leaked numbers"
+            assert getattr(state, "nodes", []) == [], f"{label} leaked the nodes"
             assert getattr(state, "draft", {}) == {} and getattr(state, "images", []) == [], f"{label} leaked a plan"
             assert getattr(state, "plan_choices", []) == [], f"{label} leaked the plans"
 
@@ -122,6 +124,7 @@ def test_admin_handlers_work_for_an_admin(victim_with_container):
     overview = _admin_state(OverviewState)
     call(overview, OverviewState.event_handlers["load"])
     assert overview.users_total == 2 and dict(map(tuple, overview.containers))["running"] == 1
+    assert [(node["hostname"], node["ready"], node["apps"]) for node in overview.nodes] == [("worker-1", True, 0)]
 
     log = _admin_state(ActivityState)
     call(log, ActivityState.event_handlers["set_filter"], name="action", value="promote_user")

@@ -35,3 +35,13 @@ def test_models_match_the_migrated_schema(db):
     with get_engine().connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == []
+
+
+def test_nodes_come_and_go_with_their_migration(db):
+    config = alembic_config()
+    command.downgrade(config, "0006")
+    assert "nodes" not in _tables()
+    assert "node" not in {column["name"] for column in inspect(get_engine()).get_columns("containers")}
+    command.upgrade(config, "head")
+    assert "nodes" in _tables()
+    assert "ix_containers_node" in {index["name"] for index in inspect(get_engine()).get_indexes("containers")}

@@ -35,5 +35,12 @@ def test_the_setting_picks_the_class_and_the_instance_is_shared(monkeypatch):
 
 def test_an_unknown_name_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SAAS_PANEL_RUNTIME", "podman")
-    with pytest.raises(ValueError, match=r"SAAS_PANEL_RUNTIME='podman' is not a known container runtime \(known: docker\)"):
+    with pytest.raises(ValueError, match=r"SAAS_PANEL_RUNTIME='podman' is not a known container runtime \(known: docker, swarm\)"):
         runtime.get_runtime()
+
+
+def test_swarm_is_one_setting_away(monkeypatch):
+    from saas_panel.runtime.swarm_runtime import SwarmRuntime
+
+    monkeypatch.setenv("SAAS_PANEL_RUNTIME", "swarm")
+    assert type(runtime.get_runtime()) is SwarmRuntime  # made lazily: no engine call here

@@ -24,13 +24,14 @@ def list_containers(
     state: Literal["all"] | ContainerStateName = "all",
     owner: Annotated[SearchText, Query()] = "",
     image: Annotated[SearchText, Query()] = "",
+    node: Annotated[SearchText, Query()] = "",
     sort: Literal[tuple(containers.CONTAINER_SORTS)] = "created_at",  # type: ignore[valid-type]
     descending: bool = True,
     page: PageNumber = 1,
     per_page: PerPage = 25,
 ) -> ContainerPage:
     result = containers.list_containers(
-        containers.ContainerQuery(search=search, state=state, owner=owner, image=image, sort=sort, descending=descending, page=page, per_page=per_page)
+        containers.ContainerQuery(search=search, state=state, owner=owner, image=image, node=node, sort=sort, descending=descending, page=page, per_page=per_page)
     )
     return page_out(ContainerPage, result)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from saas_panel.components.status import status_badge
+from saas_panel.components.status import node_down_badge, status_badge
 from saas_panel.components.table import confirm_dialog, filter_select, header, pagination, search_box, sortable_header, table, text_filter, toolbar
 from saas_panel.models import ContainerState
 from saas_panel.pages.admin.console import admin_screen
@@ -57,7 +57,11 @@ def _row(row: dict) -> rx.Component:
         ),
         rx.table.cell(rx.cond(row["owner"] != "", row["owner"], rx.text("(deleted)", color_scheme="gray"))),
         rx.table.cell(rx.code(row["image"], size="1")),
-        rx.table.cell(rx.box(status_badge(row["state"]), id="state-" + row["owner"].to(str))),
+        rx.table.cell(
+            rx.hstack(status_badge(row["state"]), rx.cond(row["node_down"], node_down_badge()), spacing="1", wrap="wrap"),
+            id="state-" + row["owner"].to(str),
+        ),
+        rx.table.cell(row["node"], white_space="nowrap", id="node-" + row["owner"].to(str)),
         rx.table.cell(row["host_port"]),
         rx.table.cell(row["created_at"], white_space="nowrap"),
         rx.table.cell(row["started_at"], white_space="nowrap"),
@@ -131,6 +135,7 @@ def _detail_dialog() -> rx.Component:
                 _info("Engine id", "engine_id"),
                 _info("Image", "image"),
                 _info("Port", "host_port"),
+                _info("Node", "node"),
                 _info("Memory", "mem_limit_mb"),
                 _info("CPU", "cpu_limit"),
                 _info("PIDs", "pids_limit"),
@@ -179,6 +184,7 @@ def containers_page() -> list[rx.Component]:
             filter_select(S, "state", STATE_OPTIONS, "State"),
             text_filter(S, "owner", "Owner", width=["100%", "10rem"]),
             text_filter(S, "image", "Image", width=["100%", "12rem"]),
+            text_filter(S, "node", "Node", width=["100%", "10rem"]),
         ),
         _bulk_bar(),
         table(
@@ -188,6 +194,7 @@ def containers_page() -> list[rx.Component]:
                 sortable_header(S, "Owner", "owner"),
                 sortable_header(S, "Image", "image"),
                 sortable_header(S, "State", "state"),
+                sortable_header(S, "Node", "node"),
                 sortable_header(S, "Port", "host_port"),
                 sortable_header(S, "Created", "created_at"),
                 sortable_header(S, "Started", "started_at"),
@@ -198,7 +205,7 @@ def containers_page() -> list[rx.Component]:
             S.rows,
             _row,
             "No containers match.",
-            11,
+            12,
         ),
         pagination(S, "containers"),
         _detail_dialog(),

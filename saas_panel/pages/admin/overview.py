@@ -1,11 +1,11 @@
-"""Admin overview: current numbers for users, containers, resources, the engine and recent activity."""
+"""Admin overview: current numbers for users, containers, resources, the engine, its nodes and recent activity."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from saas_panel.components.charts import usage_chart
-from saas_panel.components.status import status_badge
+from saas_panel.components.status import node_badges, status_badge
 from saas_panel.pages.admin.console import admin_screen
 from saas_panel.state.admin import OverviewState
 from saas_panel.state.live import PlatformLive
@@ -56,6 +56,47 @@ def _by_state() -> rx.Component:
             spacing="2",
         ),
         width="100%",
+    )
+
+
+def _node_row(node: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(node["hostname"], weight="medium")),
+        rx.table.cell(node["role"]),
+        rx.table.cell(rx.code(node["address"], size="1")),
+        rx.table.cell(node_badges(node), id="node-state-" + node["hostname"].to(str)),
+        rx.table.cell(node["apps"], " (", node["running"], " running)", white_space="nowrap"),
+        rx.table.cell(node["updated_at"], white_space="nowrap"),
+        background=rx.cond(node["ready"], "transparent", rx.color("red", 3)),
+        id="node-" + node["hostname"].to(str),
+        align="center",
+    )
+
+
+def _nodes() -> rx.Component:
+    """The engine's hosts, when it spans several (live once the collector has swept)."""
+    nodes = rx.cond(_live, PlatformLive.nodes, OverviewState.nodes)
+    return rx.cond(
+        (PlatformLive.nodes.length() > 0) | (OverviewState.nodes.length() > 0),
+        rx.card(
+            rx.vstack(
+                rx.text("Nodes", size="2", color_scheme="gray"),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Node", "Role", "Address", "State", "Apps", "Changed")])),
+                        rx.table.body(rx.foreach(nodes, _node_row)),
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+            id="nodes",
+        ),
     )
 
 
@@ -176,6 +217,7 @@ def overview_page() -> list[rx.Component]:
             width="100%",
         ),
         _by_state(),
+        _nodes(),
         _orphans(),
         rx.grid(
             usage_chart(PlatformLive.series, "cpu", "Platform CPU, last hour (% of one core)", "%", "indigo", "platform-cpu-chart", "platform"),

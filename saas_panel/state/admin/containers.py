@@ -22,7 +22,7 @@ LOG_TAIL = 100
 class ContainersState(TableState, AdminBase):
     VIEW_ACTION: ClassVar[Action] = Action.VIEW_CONTAINERS
     QUERY: ClassVar[type] = containers.ContainerQuery
-    FILTERS: ClassVar[tuple[str, ...]] = ("state", "owner", "image")
+    FILTERS: ClassVar[tuple[str, ...]] = ("state", "owner", "image", "node")
     SORTS: ClassVar[tuple[str, ...]] = tuple(containers.CONTAINER_SORTS)
 
     sort: str = "created_at"
@@ -30,6 +30,7 @@ class ContainersState(TableState, AdminBase):
     state_filter: str = "all"
     owner_filter: str = ""
     image_filter: str = ""
+    node_filter: str = ""
     selected: list[int] = []
     detail: dict = {}
     detail_labels: list[list[str]] = []

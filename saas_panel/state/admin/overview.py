@@ -25,6 +25,7 @@ class OverviewState(ScreenState, AdminBase):
     sampled: int = 0
     engine_ok: bool = True
     recent: list[dict] = []
+    nodes: list[dict] = []  # an engine of several hosts only: presentation.node_row
     loaded: bool = False
 
     @rx.var
@@ -35,7 +36,7 @@ class OverviewState(ScreenState, AdminBase):
 
     def _clear(self) -> None:
         self.users_total = self.users_active = self.containers_total = self.sampled = 0
-        self.containers, self.recent, self.loaded = [], [], False
+        self.containers, self.recent, self.nodes, self.loaded = [], [], [], False
 
     async def _refresh(self) -> None:
         data = await self._run(overview.overview)
@@ -47,4 +48,5 @@ class OverviewState(ScreenState, AdminBase):
         self.mem_in_use = presentation.size(data.usage.mem_bytes) if data.usage.sampled else presentation.PLACEHOLDER
         self.engine_ok = data.engine_ok
         self.recent = [presentation.activity_row(row) for row in data.recent]
+        self.nodes = [presentation.node_row(row) for row in data.nodes]
         self.loaded = True
