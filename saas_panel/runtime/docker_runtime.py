@@ -187,6 +187,36 @@ def _usage_from_stats(stats: dict) -> UsageSample | None:
     return UsageSample(cpu_ns=cpu_ns, mem_bytes=mem_bytes, mem_limit_bytes=mem_limit, read_at=time.monotonic())
 
 
+def stats_sample(api, container_id: str) -> UsageSample | None:
+    """A container's counters from its engine's stats API (one_shot); None when it does not answer."""
+    try:
+        return _usage_from_stats(api.stats(container_id, stream=False, one_shot=True))
+    except (DockerException, requests.exceptions.RequestException):
+        return None
+
+
+def has_image(api, image: str) -> bool:
+    """True when the engine behind `api` has `image` locally."""
+    try:
+        api.inspect_image(image)
+    except NotFound:
+        return False
+    except APIError as exc:
+        if exc.status_code == 400:  # not an image reference at all (invalid reference format)
+            return False
+        raise
+    return True
+
+
+def volume_sizes(disk_usage: dict, wanted: set[str]) -> dict[str, int]:
+    """Bytes used by each of the `wanted` volumes in an engine's disk usage report (those it measured)."""
+    return {
+        entry["Name"]: entry["UsageData"]["Size"]
+        for entry in disk_usage.get("Volumes") or []
+        if entry.get("Name") in wanted and (entry.get("UsageData") or {}).get("Size", -1) >= 0
+    }
+
+
 def _check_owner(volume_attrs: dict, volume: VolumeSpec) -> None:
     """Refuse a volume of that name that the panel did not make for `volume.owner`."""
     labels = volume_attrs.get("Labels") or {}
@@ -428,11 +458,7 @@ class DockerRuntime(ContainerRuntime):
         loops = self._loops()
         if loops is not None:  # a stat of each image file
             return {name: used for name in wanted if (used := loops.used_bytes(name)) is not None}
-        return {
-            entry["Name"]: entry["UsageData"]["Size"]
-            for entry in self._disk_usage().get("Volumes") or []
-            if entry.get("Name") in wanted and (entry.get("UsageData") or {}).get("Size", -1) >= 0
-        }
+        return volume_sizes(self._disk_usage(), wanted)
 
     def _disk_usage(self) -> dict:
         """The engine's disk usage report: one call for all volumes (the engine walks their files).
@@ -463,15 +489,7 @@ class DockerRuntime(ContainerRuntime):
 
     @_translate_errors
     def image_exists(self, image: str) -> bool:
-        try:
-            self.client.api.inspect_image(image)
-        except NotFound:
-            return False
-        except APIError as exc:
-            if exc.status_code == 400:  # not an image reference at all (invalid reference format)
-                return False
-            raise
-        return True
+        return has_image(self.client.api, image)
 
     @_translate_errors
     def list_images(self) -> list[str]:
@@ -520,16 +538,10 @@ class DockerRuntime(ContainerRuntime):
                 samples[container_id] = sample
         if remote:  # cgroups not visible here: the stats API, one_shot, bounded concurrency
             with ThreadPoolExecutor(max_workers=STATS_API_CONCURRENCY) as pool:
-                for container_id, sample in zip(remote, pool.map(self._usage_via_api, remote)):
+                for container_id, sample in zip(remote, pool.map(lambda c: stats_sample(self.client.api, c), remote)):
                     if sample is not None:
                         samples[container_id] = sample
         return samples
-
-    def _usage_via_api(self, container_id: str) -> UsageSample | None:
-        try:
-            return _usage_from_stats(self.client.api.stats(container_id, stream=False, one_shot=True))
-        except (DockerException, requests.exceptions.RequestException):
-            return None
 
     @_translate_errors
     def events(self) -> EventStream:

@@ -52,8 +52,10 @@ from saas_panel.runtime.docker_runtime import (
     _check_owner,
     _parse_time,
     _translate_errors,
-    _usage_from_stats,
     engine_client,
+    has_image,
+    stats_sample,
+    volume_sizes,
 )
 
 log = logging.getLogger(__name__)
@@ -256,9 +258,10 @@ class SwarmRuntime(ContainerRuntime):
 
     def _place(self, volume: VolumeSpec | None, avoid: str | None = None) -> NodeInfo:
         """The node for a new service: the one that holds the owner's volume, else the least loaded worker."""
-        candidates = [node for node in self._ready_nodes() if node.available and node.id != avoid]
+        ready = self._ready_nodes()
+        candidates = [node for node in ready if node.available and node.id != avoid]
         if volume is not None:
-            for node in self._ready_nodes():
+            for node in ready:
                 if self._volume_on(node, volume.name):
                     if not node.available:
                         raise EngineError(f"{volume.owner}'s files are on {node.hostname}, which takes no new apps (drained).")
@@ -468,8 +471,8 @@ class SwarmRuntime(ContainerRuntime):
 
     def _where(self, container_id: str) -> tuple[docker.DockerClient, str]:
         """The engine of the node running the service's container, and that container's id."""
-        info = self.inspect(container_id)
-        task = _current_task(self._tasks(info.id))
+        service_id = self.client.api.inspect_service(container_id)["ID"]
+        task = _current_task(self._tasks(service_id))
         nodes = self._nodes_by_id()
         if task is None or not task.container_id or task.node_id not in nodes:
             raise ContainerNotFound("This app has no container on any node now.")
@@ -518,10 +521,7 @@ class SwarmRuntime(ContainerRuntime):
         wanted = {volume.name for volume in volumes}
         usage: dict[str, int] = {}
         for report in self._each_node(lambda node, client: client.api.df()):
-            for entry in (report or {}).get("Volumes") or []:
-                size = (entry.get("UsageData") or {}).get("Size", -1)
-                if entry.get("Name") in wanted and size >= 0:
-                    usage[entry["Name"]] = size
+            usage.update(volume_sizes(report or {}, wanted))
         return usage
 
     @_translate_errors
@@ -536,18 +536,7 @@ class SwarmRuntime(ContainerRuntime):
     def image_exists(self, image: str) -> bool:
         """True when every ready node has the image (an app may land on any of them)."""
 
-        def has(node: NodeInfo, client: docker.DockerClient) -> bool:
-            try:
-                client.api.inspect_image(image)
-                return True
-            except NotFound:
-                return False
-            except APIError as exc:
-                if exc.status_code == 400:
-                    return False
-                raise
-
-        answers = self._each_node(has)
+        answers = self._each_node(lambda node, client: has_image(client.api, image))
         return bool(answers) and all(answers)
 
     @_translate_errors
@@ -584,10 +573,7 @@ class SwarmRuntime(ContainerRuntime):
     def _usage_via_node(self, node: NodeInfo | None, container_id: str) -> UsageSample | None:
         if node is None or not node.ready:
             return None
-        try:
-            return _usage_from_stats(self._node_client(node).api.stats(container_id, stream=False, one_shot=True))
-        except (DockerException, requests.exceptions.RequestException):
-            return None
+        return stats_sample(self._node_client(node).api, container_id)
 
     @_translate_errors
     def events(self) -> EventStream:
