@@ -1,5 +1,6 @@
 #!/bin/sh
-# A Swarm node's engine (vfs storage: every container a full copy of its image), on its
+# A Swarm node's engine (overlay2 where an overlay mounts on its volume, else vfs: every
+# container a full copy of its image), on its
 # unix socket and, unauthenticated, on tcp 2375: only for a fleet network private to one host (real
 # nodes: TLS on 2376, see the README). Before it starts, the firewall for the users' apps:
 # - a user's app port (published in host mode, DNAT-ed to it) admits new connections only from
@@ -27,7 +28,23 @@ done
 
 # No registry: a task runs the image loaded into the node instead of failing to pull it first.
 export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
+# overlay2 needs an overlay mount on /var/lib/docker's filesystem; try one. Forced with
+# SAAS_PANEL_NODE_STORAGE_DRIVER.
+storage_driver() {
+    probe=/var/lib/docker/.overlay-probe
+    mkdir -p "$probe/lower" "$probe/upper" "$probe/work" "$probe/merged"
+    if mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" "$probe/merged" 2>/dev/null; then
+        umount "$probe/merged"
+        driver=overlay2
+    else
+        driver=vfs
+    fi
+    rm -rf "$probe"
+    echo "$driver"
+}
+DRIVER=${SAAS_PANEL_NODE_STORAGE_DRIVER:-$(storage_driver)}
+
 # Left behind when the node was killed: the engine would refuse to start.
 rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
-exec dockerd --storage-driver vfs --no-new-privileges \
+exec dockerd --storage-driver "$DRIVER" --no-new-privileges \
     -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2375 --tls=false "$@"

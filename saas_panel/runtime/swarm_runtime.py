@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME_LABEL = "com.docker.swarm.service.name"
 NODE_LABEL = "saas-panel.node"  # the node id a service is pinned to (where its volume lives)
-CONVERGE_TIMEOUT_S = 90  # a node's vfs engine copies the whole image for every new container
+CONVERGE_TIMEOUT_S = 90  # a node on vfs storage (no overlay mount) copies the whole image for every new container
 CONVERGE_POLL_S = 0.2
 NODES_CHECK_S = 5.0  # the event stream reopens when the set of reachable nodes changed
 TMPFS_BYTES = 16 * 1024 * 1024
