@@ -64,13 +64,13 @@ class BenchError(Exception):
     pass
 
 
-def wait_ready(port: int | None, stop: threading.Event, timeout: float = READY_TIMEOUT_S) -> None:
-    """Poll GET /health on 127.0.0.1:`port` every ~10 ms until it answers 200."""
+def wait_ready(port: int | None, stop: threading.Event, timeout: float = READY_TIMEOUT_S, host: str = "127.0.0.1") -> None:
+    """Poll GET /health on `host`:`port` every ~10 ms until it answers 200."""
     if not port:
         raise BenchError("no published port")
     deadline = time.monotonic() + timeout
     while not stop.is_set():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_TIMEOUT_S)
+        conn = http.client.HTTPConnection(host, port, timeout=PROBE_TIMEOUT_S)
         try:
             conn.request("GET", "/health")
             response = conn.getresponse()
@@ -82,7 +82,7 @@ def wait_ready(port: int | None, stop: threading.Event, timeout: float = READY_T
         finally:
             conn.close()
         if time.monotonic() >= deadline:
-            raise BenchError(f"port {port}: no 200 on /health within {timeout:.0f} s")
+            raise BenchError(f"{host}:{port}: no 200 on /health within {timeout:.0f} s")
         time.sleep(POLL_INTERVAL_S)
     raise BenchError("stopped")
 
@@ -100,6 +100,8 @@ def _bench_env(prefix: str, network: str):
 
 
 class Bench:
+    name = "provision"
+
     def __init__(self) -> None:
         import docker
 
@@ -160,10 +162,17 @@ class Bench:
                     return int(binding["HostPort"])
         return None
 
+    def raw_ready(self, created: int | None) -> int | None:
+        """Wait until what `raw_create` made answers."""
+        wait_ready(created, self.stop)
+        return created
+
     def raw(self) -> int | None:
-        port = self.raw_create()
-        wait_ready(port, self.stop)
-        return port
+        return self.raw_ready(self.raw_create())
+
+    def clear(self) -> None:
+        """Remove this run's containers (between phases)."""
+        remove_prefix(self.client, self.prefix)
 
     # --- phases ---
 
@@ -177,14 +186,14 @@ class Bench:
                 ours_samples.append(time.perf_counter() - start)
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors += 1
-                print(f"[bench provision] ours {username}: {exc!r}", file=sys.stderr)
+                print(f"[bench {self.name}] ours {username}: {exc!r}", file=sys.stderr)
             start = time.perf_counter()
             try:
                 self.raw()
                 raw_samples.append(time.perf_counter() - start)
             except Exception as exc:  # noqa: BLE001
                 raw_errors += 1
-                print(f"[bench provision] raw: {exc!r}", file=sys.stderr)
+                print(f"[bench {self.name}] raw: {exc!r}", file=sys.stderr)
         if not ours_samples or not raw_samples:
             raise BenchError("n=1: every sample failed on one side")
         return self._line(1, statistics.median(ours_samples), statistics.median(raw_samples), errors, raw_errors, ports)
@@ -208,7 +217,7 @@ class Bench:
         for future in futures:
             if future.exception() is not None:
                 errors += 1
-                print(f"[bench provision] ours: {future.exception()!r}", file=sys.stderr)
+                print(f"[bench {self.name}] ours: {future.exception()!r}", file=sys.stderr)
             else:
                 ports.append(future.result())
         return elapsed, errors, ports
@@ -220,8 +229,8 @@ class Bench:
         lock = threading.Lock()
 
         def job() -> None:
-            port = self.raw_create()
-            future = pollers.submit(wait_ready, port, self.stop)
+            created = self.raw_create()
+            future = pollers.submit(self.raw_ready, created)
             with lock:
                 done.append(future)
 
@@ -243,7 +252,7 @@ class Bench:
         for future in created + polls:
             if future.exception() is not None:
                 errors += 1
-                print(f"[bench provision] raw: {future.exception()!r}", file=sys.stderr)
+                print(f"[bench {self.name}] raw: {future.exception()!r}", file=sys.stderr)
         return elapsed, errors
 
     def batches(self, rounds: list[list[str]]) -> dict:
@@ -261,7 +270,7 @@ class Bench:
                     elapsed, failed = self.batch_raw(len(users))
                     raw_errors += failed
                     raw_times.append(elapsed)
-                remove_prefix(self.client, self.prefix)
+                self.clear()
         line = self._line(len(rounds[0]), statistics.median(ours_times), statistics.median(raw_times), errors, raw_errors, [])
         line["dup_ports"] = dup_ports
         return line
@@ -301,7 +310,7 @@ def run():
                 bench.raw()
 
                 results.append(bench.single(single_users))
-                remove_prefix(bench.client, bench.prefix)
+                bench.clear()
 
                 results.append(bench.batches(batch_users))
             finally:
