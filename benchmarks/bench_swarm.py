@@ -21,8 +21,9 @@ published port (the host is the fleet network's gateway, which the nodes admit a
 - n=20: wall-clock seconds for the whole batch, as in bench_provision: ours 20 concurrent
   `provision()` calls (the service caps engine work at max_concurrent_provisioning), raw 8
   threads creating services and one poller per service; BATCH_ROUNDS batches per side, the order
-  alternating, every service, container and volume of the run removed between batches (each
-  container on a node's vfs engine is a full copy of the image, ~250 MB); the median batch.
+  alternating, every service, container and volume of the run removed between batches (on a
+  node that fell back to vfs storage each container is a full copy of the image, ~250 MB: one
+  round is enough there); the median batch.
 errors, raw_errors and dup_ports as in bench_provision (a duplicate is the same node and port).
 
 Sweep line (`"bench": "swarm sweep"`): CONTAINERS running apps made by `SwarmRuntime.create`
@@ -55,7 +56,7 @@ from benchmarks.fleet import WORKERS, _run_one, remove_prefix
 NODES = 3
 REPEAT = 3
 BATCH = 20
-BATCH_ROUNDS = 1  # a batch and its removal take minutes on vfs nodes
+BATCH_ROUNDS = 3
 CONTAINERS = 30
 REPEAT_SWEEP = 10
 CLI_REPEAT = 3
@@ -154,7 +155,7 @@ class SwarmBench(Bench):
             client = node_client(address)
             deadline = time.monotonic() + CLEAR_TIMEOUT_S
             try:
-                # The node removes a removed service's containers itself (a vfs one takes seconds);
+                # The node removes a removed service's containers itself (on vfs storage, seconds each);
                 # their volumes can go only then.
                 while client.api.containers(all=True, filters={"name": self.prefix}) and time.monotonic() < deadline:
                     time.sleep(0.5)
