@@ -318,6 +318,8 @@ def _unpacked(path: Path) -> Iterator[tuple[Manifest, Path]]:
                 checksum = _copy(_member(tar, payload.name, path), copy)
         except (tarfile.TarError, EOFError):
             raise _damaged(path, "it is cut short") from None
+        except OSError as exc:
+            raise BackupError(f"Cannot unpack {path} in {staging}: {exc.strerror or exc} (TMPDIR names another place).") from None
         if checksum != (manifest.payload_sha256, manifest.payload_bytes):
             raise _damaged(path, "its database does not match the checksum in its manifest")
         yield manifest, payload
