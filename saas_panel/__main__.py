@@ -1,14 +1,15 @@
-"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve | caddyfile | settings-table`."""
+"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | backup | restore | serve | caddyfile | settings-table`."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from saas_panel import migrations
 from saas_panel.bootstrap import bootstrap
-from saas_panel.services import users
+from saas_panel.services import backup, users
 from saas_panel.config import InvalidSettings
 from saas_panel.errors import DomainError
 
@@ -21,6 +22,26 @@ def _create_admin() -> int:
         return 1
     users.set_admin_password(password)
     print("Password for 'admin' set; its old sessions were ended.")
+    return 0
+
+
+def _backup(path: Path, force: bool) -> int:
+    manifest = backup.create(path, force=force)
+    print(f"Backed up the {manifest.database} database (revision {manifest.alembic_revision}) to {path}.")
+    return 0
+
+
+def _ask(question: str) -> bool:
+    print(question, "Type 'yes' to go on: ", sep="\n", end="", file=sys.stderr, flush=True)
+    try:
+        return input().strip().lower() == "yes"
+    except EOFError:  # no terminal and no --yes: never replace data unasked
+        return False
+
+
+def _restore(path: Path, yes: bool) -> int:
+    manifest = backup.restore(path, confirm=(lambda _question: True) if yes else _ask)
+    print(f"Restored the backup made {manifest.created_at} from {path}; the database is migrated to this version.")
     return 0
 
 
@@ -55,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bootstrap", help="apply migrations and create the first admin if none exists")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("create-admin", help="create user 'admin' or set its password")
+    backup_command = sub.add_parser("backup", help="write the panel's database to FILE (see README, Backups)")
+    backup_command.add_argument("file", type=Path)
+    backup_command.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore_command = sub.add_parser("restore", help="replace ALL the panel's data with the backup in FILE, then migrate it")
+    restore_command.add_argument("file", type=Path)
+    restore_command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     serve = sub.add_parser("serve", help="bootstrap, then serve the prebuilt app (used by the Docker image)")
     serve.add_argument("--host", default="0.0.0.0")
     sub.add_parser("caddyfile", help="print the edge's Caddyfile for the current settings")
@@ -80,6 +107,10 @@ def _run(command: str, args: argparse.Namespace) -> int:
         migrations.upgrade()
     elif command == "create-admin":
         return _create_admin()
+    elif command == "backup":
+        return _backup(args.file, args.force)
+    elif command == "restore":
+        return _restore(args.file, args.yes)
     elif command == "serve":
         return _serve(args.host)
     else:

@@ -81,6 +81,8 @@ class Action(str, Enum):
     APP_NODE_DOWN = "app_node_down"  # target: a user whose app is on that node
     APP_NODE_UP = "app_node_up"
     RELOCATE_APP = "relocate_app"  # target: a user whose app left a drained node
+    BACKUP = "backup"  # target: the backup file's path
+    RESTORE = "restore"
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:
