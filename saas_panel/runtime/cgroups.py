@@ -101,6 +101,13 @@ class CgroupReader:
                 self._dirs[container_id] = dirs
         return dirs
 
+    def keep_only(self, container_ids: list[str]) -> None:
+        """Forget the directories of every container but these (the running ones: a stopped
+        container's are found again when it starts)."""
+        if len(self._dirs) > len(container_ids):
+            wanted = set(container_ids)
+            self._dirs = {cid: dirs for cid, dirs in self._dirs.items() if cid in wanted}
+
     def read(self, container_id: str) -> UsageSample | None:
         """Counters of one running container, or None if its cgroup is not visible here."""
         dirs = self._dirs_of(container_id)

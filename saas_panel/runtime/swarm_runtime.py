@@ -61,6 +61,7 @@ from saas_panel.runtime.docker_runtime import (
 log = logging.getLogger(__name__)
 
 SERVICE_NAME_LABEL = "com.docker.swarm.service.name"
+SERVICE_ID_LABEL = "com.docker.swarm.service.id"
 NODE_LABEL = "saas-panel.node"  # the node id a service is pinned to (where its volume lives)
 CONVERGE_TIMEOUT_S = 90  # a node on vfs storage (no overlay mount) copies the whole image for every new container
 CONVERGE_POLL_S = 0.2
@@ -211,7 +212,7 @@ def _event(raw: dict) -> ContainerEvent | None:
                               owner=None, state="missing")
     if SERVICE_NAME_LABEL not in attributes:
         return None
-    return ContainerEvent(container_id=actor.get("ID", ""), name=attributes[SERVICE_NAME_LABEL], action=action,
+    return ContainerEvent(container_id=attributes.get(SERVICE_ID_LABEL, ""), name=attributes[SERVICE_NAME_LABEL], action=action,
                           owner=attributes.get(OWNER_LABEL), state=NODE_EVENT_STATES.get(action))
 
 
