@@ -553,10 +553,9 @@ class SwarmRuntime(ContainerRuntime):
     def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
         samples: dict[str, UsageSample] = {}
         remote: list[tuple[str, str, str]] = []
-        for service_id in container_ids:
-            container_id, node_id = self._containers.get(service_id, (None, None))
-            if container_id is None:
-                continue
+        located = {service_id: self._containers[service_id] for service_id in container_ids if service_id in self._containers}
+        self._cgroups.keep_only([container_id for container_id, _ in located.values()])
+        for service_id, (container_id, node_id) in located.items():
             sample = self._cgroups.read(container_id)  # the node's cgroups, when it shares this host's
             if sample is None:
                 remote.append((service_id, container_id, node_id))
