@@ -5,7 +5,7 @@ API costs about a second per call; it works whenever the panel runs on the
 engine's host (or with /sys/fs/cgroup mounted). cgroup v1 and v2 both.
 Each container's directories are found once and its four files opened once:
 a sweep re-reads them with pread, a quarter of what opening them each time
-costs (100 containers in about 1 ms). Past a budget of file descriptors (a
+costs (100 containers in about 2 ms). Past a budget of file descriptors (a
 quarter of RLIMIT_NOFILE) files are opened and closed at each read.
 """
 
