@@ -164,6 +164,7 @@ class Metric(SQLModel, table=True):
 class ApiScope(str, Enum):
     READ = "read"
     ADMIN = "admin"
+    METRICS = "metrics"  # GET /metrics only (a Prometheus server's token)
 
 
 class ApiToken(SQLModel, table=True):
@@ -192,3 +193,15 @@ class ThrottleHit(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(max_length=160)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Counter(SQLModel, table=True):
+    """A number every worker of the deployment adds to or sets (login failures, the last sweep's
+    duration, ...): /metrics reads these, so any worker answers a scrape with the same values."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(sa_column=Column(String(120), primary_key=True))
+    value: float = Field(default=0.0)
+    updated_at: datetime = Field(default_factory=utcnow)
+

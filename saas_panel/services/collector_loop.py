@@ -21,7 +21,7 @@ from typing import Protocol
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import coordination, metrics, relocation, storage
+from saas_panel.services import coordination, counters, metrics, relocation, storage
 from saas_panel.services.monitor import Collector, ContainerUsage, Snapshot
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,16 @@ class CollectorLoop:
         except Exception:  # noqa: BLE001 - one event the database or Redis could not take must not end the stream
             log.exception("applying engine event %s failed", getattr(event, "action", event))
 
+    def _timed_sweep(self) -> Snapshot:
+        """A sweep, its duration and end recorded for /metrics (any worker answers a scrape)."""
+        started = time.monotonic()
+        snapshot = self.collector.sweep()
+        counters.set_gauge({counters.SWEEP_SECONDS: time.monotonic() - started, counters.LAST_SWEEP_AT: time.time()})
+        return snapshot
+
     async def _sweep_and_publish(self) -> Snapshot | None:
         try:
-            snapshot = await asyncio.to_thread(self.collector.sweep)
+            snapshot = await asyncio.to_thread(self._timed_sweep)
             series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
         except EngineUnavailable:
             snapshot, series = None, []
