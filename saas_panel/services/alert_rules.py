@@ -32,7 +32,7 @@ class RuleInput:
     for_seconds: object = 0
     scope: object = AlertScope.EVERYONE.value
     scope_target: object = ""  # a username (scope user) or a plan's name (scope plan)
-    webhook_url: object = ""
+    webhook_url: object = ""  # None: keep the rule's webhook as it is (its URL may hold a token: forms do not show it)
     enabled: bool = True
 
 
@@ -104,7 +104,8 @@ def _apply(session, row: AlertRule, data: RuleInput) -> None:
     row.threshold = threshold
     row.for_seconds = check_number(data.for_seconds, int, FOR_SECONDS_RANGE, "For (seconds)", "for_seconds") or 0
     row.scope_user_id, row.scope_plan_id = _scope_ids(session, scope, data.scope_target)
-    row.webhook_url = _webhook_url(data.webhook_url) or None
+    if data.webhook_url is not None:
+        row.webhook_url = _webhook_url(data.webhook_url) or None
     row.enabled = bool(data.enabled)
     row.updated_at = utcnow()
 
