@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from saas_panel.api.edge import EdgeMiddleware
 from saas_panel.api.export import ExportMiddleware
 from saas_panel.api.middleware import OriginGuardMiddleware, SecurityHeadersMiddleware
-from saas_panel.api.routes import activity, admin, containers, metrics, plans, provision, users
+from saas_panel.api.routes import activity, admin, alerts, containers, metrics, plans, provision, users
 from saas_panel.errors import (
     AuthenticationError,
     Conflict,
@@ -64,7 +64,7 @@ def create_api(websocket_clients: Callable[[], Awaitable[int | None]] | None = N
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    for module in (provision, admin, users, containers, activity, plans, metrics):
+    for module in (provision, admin, users, containers, activity, plans, alerts, metrics):
         api.include_router(module.router)
     api.state.websocket_clients = websocket_clients
     api.add_exception_handler(DomainError, domain_error)
