@@ -16,7 +16,8 @@ from saas_panel.db import session_scope
 from saas_panel.errors import ValidationError
 from saas_panel.models import ActivityLog, Outcome, User
 from saas_panel.presentation import timestamp
-from saas_panel.services.query import Page, contains_any, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
+from saas_panel.services import activity_search
+from saas_panel.services.query import Page, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
 
 SYSTEM_ACTOR = "system"
 
@@ -183,9 +184,7 @@ def _day(raw: str, label: str) -> datetime:
 
 def _filtered(statement, query: ActivityQuery):
     if query.search and query.search.strip():
-        statement = statement.where(
-            contains_any(query.search, ActivityLog.actor, ActivityLog.action, ActivityLog.target, ActivityLog.ip, ActivityLog.details)
-        )
+        statement = statement.where(activity_search.matching(query.search))
     for column, value in (
         (ActivityLog.actor, query.actor),
         (ActivityLog.action, query.action),

@@ -45,12 +45,17 @@ def page_number(value: int | None) -> int:
         return 1
 
 
-def like_pattern(text: str) -> str:
-    """`%text%` with LIKE's own wildcards escaped, so `50%` or `a_b` match literally.
+def searchable_text(text: str) -> str:
+    """What a search box's `text` searches for: lower case, trimmed, at most MAX_SEARCH_CHARS.
 
-    Control characters are dropped (SQLite would end the pattern at a NUL).
+    Control characters are dropped (SQLite would end a pattern at a NUL).
     """
-    text = "".join(ch for ch in (text or "") if ch.isprintable()).strip()[:MAX_SEARCH_CHARS].lower()
+    return "".join(ch for ch in (text or "") if ch.isprintable()).strip()[:MAX_SEARCH_CHARS].lower()
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's own wildcards escaped, so `50%` or `a_b` match literally."""
+    text = searchable_text(text)
     escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
 

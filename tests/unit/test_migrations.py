@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import inspect
 
 from saas_panel.db import get_engine
-from saas_panel.migrations import alembic_config
+from saas_panel.migrations import alembic_config, include_name
 
 
 def _tables() -> set[str]:
@@ -33,7 +33,8 @@ def test_models_match_the_migrated_schema(db):
     import saas_panel.models  # noqa: F401
 
     with get_engine().connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 
