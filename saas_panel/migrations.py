@@ -8,9 +8,9 @@ from alembic.config import Config
 from saas_panel.config import PROJECT_ROOT
 
 
-# Made by migrations outside the models (the activity search index, migration 0008): autogenerate
-# must neither drop them nor report them as differences.
-UNMODELLED_PREFIXES = ("activity_search", "ix_activity_logs_search")
+# Made by migrations outside the models (the search indexes of migration 0008): autogenerate must
+# neither drop them nor report them as differences.
+UNMODELLED_PREFIXES = ("activity_search", "user_search", "ix_activity_logs_search", "ix_users_search")
 
 
 def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:

@@ -16,7 +16,7 @@ from saas_panel.db import session_scope
 from saas_panel.errors import ValidationError
 from saas_panel.models import ActivityLog, Outcome, User
 from saas_panel.presentation import timestamp
-from saas_panel.services import activity_search
+from saas_panel.services import text_search
 from saas_panel.services.query import Page, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
 
 SYSTEM_ACTOR = "system"
@@ -184,7 +184,7 @@ def _day(raw: str, label: str) -> datetime:
 
 def _filtered(statement, query: ActivityQuery):
     if query.search and query.search.strip():
-        statement = statement.where(activity_search.matching(query.search))
+        statement = statement.where(text_search.matching(text_search.ACTIVITY, ActivityLog, query.search))
     for column, value in (
         (ActivityLog.actor, query.actor),
         (ActivityLog.action, query.action),

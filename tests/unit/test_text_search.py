@@ -1,4 +1,4 @@
-"""The activity log's indexed search finds what a substring scan finds, and the index serves it."""
+"""The admin tables' indexed search finds what a substring scan finds, and the index serves it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from sqlalchemy import insert, text
 from sqlmodel import select
 
 from saas_panel.db import get_engine, session_scope
-from saas_panel.models import ActivityLog
-from saas_panel.services import activity
+from saas_panel.models import ActivityLog, User
+from saas_panel.services import activity, text_search, users
 from saas_panel.services.activity import ActivityQuery
+from saas_panel.services.users import UserQuery
 from saas_panel.services.query import contains_any
 
 WORDS = ["alice", "Bob", "café", "CAFÉ", 'say "hi"', "50% off", "a_b", "10.0.0.7", "ロボット", "login", "stop", "x"]
@@ -90,20 +91,35 @@ def test_new_and_purged_rows_follow_in_the_index(db):
     assert activity.search(ActivityQuery(search="yann")).total == 1
 
 
-def test_the_search_uses_the_index(log):
-    from sqlalchemy.dialects import postgresql, sqlite
+def test_users_are_found_by_any_part_of_their_name_or_email(db, make_user):
+    make_user("ramona", email="ramona.flowers@example.com")
+    make_user("scott", email="scott@pilgrim.example")
+    assert [row.username for row in users.search_users(UserQuery(search="FLOWERS")).rows] == ["ramona"]
+    assert [row.username for row in users.search_users(UserQuery(search="pilgrim.ex")).rows] == ["scott"]
+    assert users.search_users(UserQuery(search="onasc")).total == 0  # "ramona" then "scott": never across rows
 
-    from saas_panel.services.activity import _filtered
 
+def _plan(sql: str) -> str:
     engine = get_engine()
-    statement = _filtered(select(ActivityLog.id), ActivityQuery(search="alice"))
-    dialect = sqlite.dialect() if engine.dialect.name == "sqlite" else postgresql.dialect()
-    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
-            plan = " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-            assert "VIRTUAL TABLE INDEX" in plan and "activity_search" in plan
-        else:
-            connection.execute(text("SET enable_seqscan = off; SET enable_indexscan = off"))  # left: bitmap scans
-            plan = " ".join(row[0] for row in connection.execute(text(f"EXPLAIN {sql}")))
-            assert "ix_activity_logs_search" in plan
+            return " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        connection.execute(text("SET enable_seqscan = off; SET enable_indexscan = off"))  # left: bitmap scans
+        return " ".join(row[0] for row in connection.execute(text(f"EXPLAIN {sql}")))
+
+
+def _sql(statement) -> str:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = sqlite.dialect() if get_engine().dialect.name == "sqlite" else postgresql.dialect()
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+@pytest.mark.parametrize("index", [text_search.ACTIVITY, text_search.USERS], ids=lambda index: index.table)
+def test_the_search_uses_the_index(db, index):
+    model = ActivityLog if index is text_search.ACTIVITY else User
+    plan = _plan(_sql(select(model.id).where(text_search.matching(index, model, "alice"))))
+    if get_engine().dialect.name == "sqlite":
+        assert "VIRTUAL TABLE INDEX" in plan and index.fts_table in plan
+    else:
+        assert index.pg_index in plan
