@@ -23,6 +23,7 @@ depends_on: Union[str, Sequence[str], None] = None
 INDEXES = (
     ("activity_logs", ("actor", "action", "target", "ip", "details"), "activity_search", "ix_activity_logs_search"),
     ("users", ("username", "email"), "user_search", "ix_users_search"),
+    ("containers", ("name",), "container_search", "ix_containers_search"),
 )
 
 

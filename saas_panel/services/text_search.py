@@ -40,6 +40,7 @@ class TrigramIndex:
 
 ACTIVITY = TrigramIndex("activity_logs", ("actor", "action", "target", "ip", "details"), "activity_search", "ix_activity_logs_search")
 USERS = TrigramIndex("users", ("username", "email"), "user_search", "ix_users_search")
+CONTAINERS = TrigramIndex("containers", ("name",), "container_search", "ix_containers_search")
 
 
 def fts5_phrase(text: str) -> str:

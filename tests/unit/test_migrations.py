@@ -57,8 +57,8 @@ def test_the_search_indexes_survive_every_migration(db):
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             found = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
-            wanted = {f"{index.fts_table}_{event}" for index in (text_search.ACTIVITY, text_search.USERS) for event in ("insert", "delete", "update")}
+            wanted = {f"{index.fts_table}_{event}" for index in (text_search.ACTIVITY, text_search.USERS, text_search.CONTAINERS) for event in ("insert", "delete", "update")}
         else:
             found = {row[0] for row in connection.execute(text("SELECT indexname FROM pg_indexes"))}
-            wanted = {text_search.ACTIVITY.pg_index, text_search.USERS.pg_index}
+            wanted = {index.pg_index for index in (text_search.ACTIVITY, text_search.USERS, text_search.CONTAINERS)}
     assert wanted <= found

@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 from sqlmodel import select
 
 from saas_panel.db import get_engine, session_scope
-from saas_panel.models import ActivityLog, User
+from saas_panel.models import ActivityLog, Container, User
 from saas_panel.services import activity, text_search, users
 from saas_panel.services.activity import ActivityQuery
 from saas_panel.services.users import UserQuery
@@ -115,9 +115,9 @@ def _sql(statement) -> str:
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-@pytest.mark.parametrize("index", [text_search.ACTIVITY, text_search.USERS], ids=lambda index: index.table)
+@pytest.mark.parametrize("index", [text_search.ACTIVITY, text_search.USERS, text_search.CONTAINERS], ids=lambda index: index.table)
 def test_the_search_uses_the_index(db, index):
-    model = ActivityLog if index is text_search.ACTIVITY else User
+    model = {"activity_logs": ActivityLog, "users": User, "containers": Container}[index.table]
     plan = _plan(_sql(select(model.id).where(text_search.matching(index, model, "alice"))))
     if get_engine().dialect.name == "sqlite":
         assert "VIRTUAL TABLE INDEX" in plan and index.fts_table in plan
