@@ -219,9 +219,12 @@ def search(query: ActivityQuery) -> Page[ActivityRow]:
     """One page of the log, newest first, filtered and counted in SQL."""
     size, wanted = per_page(query.per_page), page_number(query.page)
     statement = _filtered(select(ActivityLog), query)
-    fetch = fetch_page_one_scan if query.search and query.search.strip() else fetch_page
+    counted = count_of(_filtered(select(ActivityLog.id), query))
     with session_scope() as session:
-        rows, total, page = fetch(session, statement, count_of(_filtered(select(ActivityLog.id), query)), wanted, size)
+        if query.search and query.search.strip():
+            rows, total, page = fetch_page_one_scan(session, statement, counted, wanted, size)
+        else:
+            rows, total, page = fetch_page(session, statement, counted, wanted, size, id_column=ActivityLog.id)
     return Page(rows=[_row(log) for log in rows], total=total, page=page, per_page=size)
 
 

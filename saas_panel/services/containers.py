@@ -131,7 +131,7 @@ def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
     counted = count_of(_filters(select(Container.id).outerjoin(User, User.id == Container.user_id), query))
     with session_scope() as session:
         statement = _filters(_table_rows(session), query)
-        rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size)
+        rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size, id_column=Container.id)
     return Page(rows=[_table_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 

@@ -98,12 +98,21 @@ def is_set(value) -> bool:
     return value not in ANY and (not isinstance(value, str) or value.isprintable())
 
 
-def fetch_page(session: Session, statement, count_statement, page: int, size: int) -> tuple[list, int, int]:
-    """Run a count and one LIMIT/OFFSET page; a page past the end shows the last page."""
+def fetch_page(session: Session, statement, count_statement, page: int, size: int, id_column=None) -> tuple[list, int, int]:
+    """Run a count and one LIMIT/OFFSET page; a page past the end shows the last page.
+
+    With `id_column`, the offset is walked over ids alone (an index-only scan where an index
+    holds the order and the id) and only the page's rows are read: on PostgreSQL, page 2,000 of
+    a million rows takes milliseconds instead of reading 50,000 rows to skip them.
+    """
     total = session.exec(count_statement).one()
     last = max(1, math.ceil(total / size))
     page = min(page, last)
-    rows = session.exec(statement.offset((page - 1) * size).limit(size)).all()
+    if id_column is None:
+        rows = session.exec(statement.offset((page - 1) * size).limit(size)).all()
+    else:
+        ids = statement.with_only_columns(id_column).offset((page - 1) * size).limit(size)
+        rows = session.exec(statement.where(id_column.in_(ids))).all()
     return list(rows), total, page
 
 

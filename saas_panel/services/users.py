@@ -151,7 +151,7 @@ def search_users(query: UserQuery) -> Page[UserRow]:
         statement = _user_filters(_with_container_and_plan(select(User, Container.state, Plan), default_id), query).order_by(*order)
         joined = _with_container_and_plan(select(User.id), default_id, is_set(query.container_state), is_set(query.plan))
         counted = count_of(_user_filters(joined, query))
-        rows, total, page = fetch_page(session, statement, counted, wanted, size)
+        rows, total, page = fetch_page(session, statement, counted, wanted, size, id_column=User.id)
     return Page(rows=[_user_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 
