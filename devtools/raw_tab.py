@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reflex.state import State
+from reflex_base.constants.state import FIELD_MARKER  # Reflex's suffix on the var names of a delta
 from websockets.asyncio.client import ClientConnection, connect
 
-# Imported here, not in the coroutines: importing the app's states sets Reflex's registration
-# context in the importing context only, and tasks created before would not see it.
+# State modules are imported at module level, never first inside a coroutine: the first import
+# sets Reflex's registration context in the importing task's context only, and a state module
+# imported later by another task then fails to register its states (LookupError).
 from saas_panel.state.auth import AuthState
 
 EVENT_NAMESPACE = "/_event"
@@ -37,7 +39,6 @@ EVENT_FRAME = f"42{EVENT_NAMESPACE},"
 CONNECTED_FRAME = f"40{EVENT_NAMESPACE}"
 REFUSED_FRAME = f"44{EVENT_NAMESPACE}"
 ENGINE_PING, ENGINE_PONG = "2", "3"
-FIELD_MARKER = "_rx_state_"  # Reflex's suffix on the var names of a delta
 
 
 class TabError(RuntimeError):
