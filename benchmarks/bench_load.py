@@ -7,18 +7,10 @@ one running user container (benchmarks/fleet.py) with its user and row in the pa
 so that every collector sweep stores a sample for it; that sample's timestamp is when the
 sweep's numbers exist, just before they are published.
 
-`load signup`: SIGNERS raw clients (devtools/raw_tab.py: Reflex's websocket protocol, as a
-browser speaks it, through the edge) sign up again and again for SIGNUP_WINDOW_S, each
-through the real path: the signup page's `AuthState.signup` event (user, session, then
-provisioning of their container), then their dashboard opened with the new session until it
-shows the app `running`. `per_minute`: sign-ups completed (app running) per minute, from the
-first start to the last completion; `errors`: sign-ups refused or whose app did not run;
-`to_running_p50_s` / `p99`: signup event sent -> dashboard shows running. The signup apps are
-then removed, so that the dashboards below are measured alone.
-
 `load`, at 200 clients, then 400, 800, ... while p99 < 1 s, the page loads succeed and the time
 budget allows: that many users (devtools/dashboards.py: made through the service layer in bulk;
-their apps not running) each with their dashboard open in a raw tab: the page load's
+their apps not running) each with their dashboard open in a raw tab (devtools/raw_tab.py:
+Reflex's websocket protocol as a browser speaks it, through the edge): the page load's
 `hydrate_and_load` with their session token, then the dashboard's on_load handlers, which link
 the tab to the user's live room. Then SWEEPS sweeps are watched. Every sweep publishes each
 watching user's numbers into their room, and Reflex forwards them to each tab:
@@ -29,6 +21,15 @@ watching user's numbers into their room, and Reflex forwards them to each tab:
   tab, per tab; `panel_cpu_percent`: the tree's CPU over the window (% of one core);
   `clients_cpu_percent`: this process's (the tabs share the host's 2 cores with the panel).
 The summary line: `max_clients_p99_under_1s`, the most tabs held with p99 < 1 s and nothing lost.
+
+`load signup`: SIGNERS raw tabs sign up again and again for SIGNUP_WINDOW_S (at most
+MAX_SIGNUPS in all), each through the real path: the signup page's `AuthState.signup` event (user, session, then
+provisioning of their container), then their dashboard opened with the new session until it
+shows the app `running`. `per_minute`: sign-ups completed (app running) per minute, from the
+first start to the last completion; `errors`: sign-ups refused or whose app did not run;
+`to_running_p50_s` / `p99`: signup event sent -> dashboard shows running. It runs after the
+dashboards, whose users still count as watching (an hour after their tabs closed): every sweep
+still writes their rooms, a cost the signups share the host with.
 
 Everything made here (the panel, its DB, containers and volumes, the probe) is removed on exit,
 also on an error or Ctrl-C.
