@@ -1,4 +1,4 @@
-"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | serve | caddyfile | settings-table`."""
+"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | recover | serve | caddyfile | settings-table`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,21 @@ def _create_admin() -> int:
     users.set_admin_password(password)
     print("Password for 'admin' set; its old sessions were ended.")
     return 0
+
+
+def _recover() -> int:
+    from saas_panel.services import recovery
+
+    report = recovery.recover()
+    for label, items in (("deleted", report.deleted), ("provisioned", report.provisioned),
+                         ("adopted", report.adopted), ("removed", report.removed)):
+        if items:
+            print(f"{label}: {', '.join(items)}")
+    for subject, why in report.failed:
+        print(f"failed: {subject}: {why}", file=sys.stderr)
+    if not report.anything:
+        print("nothing was left half done")
+    return 1 if report.failed else 0
 
 
 def _serve(host: str) -> int:
@@ -55,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bootstrap", help="apply migrations and create the first admin if none exists")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("create-admin", help="create user 'admin' or set its password")
+    sub.add_parser("recover", help="finish or undo what a panel process that died left half done (each start does it too)")
     serve = sub.add_parser("serve", help="bootstrap, then serve the prebuilt app (used by the Docker image)")
     serve.add_argument("--host", default="0.0.0.0")
     sub.add_parser("caddyfile", help="print the edge's Caddyfile for the current settings")
@@ -80,6 +96,8 @@ def _run(command: str, args: argparse.Namespace) -> int:
         migrations.upgrade()
     elif command == "create-admin":
         return _create_admin()
+    elif command == "recover":
+        return _recover()
     elif command == "serve":
         return _serve(args.host)
     else:
