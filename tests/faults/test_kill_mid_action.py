@@ -12,16 +12,13 @@ import docker
 import pytest
 from sqlmodel import select
 
-from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import AuthenticationError, Conflict
 from saas_panel.models import ActivityLog, Container, User
 from saas_panel.runtime import get_runtime
-from saas_panel.runtime.base import OWNER_LABEL
-from saas_panel.services import activity, auth, plan_change, plans, provisioning, users
-from tests.faults.children import NOTHING_LEFT, killed_at, recover
+from saas_panel.services import activity, auth, plans, provisioning, users
+from tests.faults.helpers import NOTHING_LEFT, assert_one_running_app, containers_of, killed_at, recover
 from tests.integration.test_plans import plan
-from tests.integration.test_provisioning import wait_http_ok
 from tests.integration.test_storage import NOTE, _run, _volume_exists, _write_note
 
 pytestmark = [pytest.mark.engine, pytest.mark.faults]
@@ -42,30 +39,10 @@ def alice(admin, make_user) -> User:
     return make_user("alice", PASSWORD)
 
 
-def containers_of(docker_client, prefix: str, username: str) -> list:
-    """The engine's containers of this test labelled for `username` (another run may have an alice)."""
-    found = docker_client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={username}"})
-    return [container for container in found if container.name.startswith(prefix)]
-
-
 def system_logged(action: activity.Action, target: str) -> list[ActivityLog]:
     with session_scope() as session:
         return list(session.exec(select(ActivityLog).where(
             ActivityLog.action == action.value, ActivityLog.target == target, ActivityLog.actor == activity.SYSTEM_ACTOR)).all())
-
-
-def assert_one_running_app(docker_client, prefix: str, username: str):
-    """One account, one row, one running container under its name, the row saying what the engine does."""
-    with session_scope() as session:
-        accounts = session.exec(select(User).where(User.username == username)).all()
-        rows = session.exec(select(Container).join(User, User.id == Container.user_id).where(User.username == username)).all()
-    assert len(accounts) == 1 and len(rows) == 1
-    [container] = containers_of(docker_client, prefix, username)
-    port = int(container.ports[f"{get_settings().user_app_port}/tcp"][0]["HostPort"])
-    assert (container.name, container.status) == (provisioning.container_name(username), "running")
-    assert (rows[0].state, rows[0].engine_id, rows[0].host_port) == ("running", container.id, port)
-    assert b"ok" in wait_http_ok(port)
-    return container
 
 
 PROVISIONING_STEPS = {

@@ -9,7 +9,7 @@ import pytest
 
 from saas_panel import faults
 from saas_panel.config import PROJECT_ROOT
-from tests.faults.children import run_python
+from tests.faults.helpers import run_python
 
 
 def test_every_known_point_is_placed_once_in_the_code():
