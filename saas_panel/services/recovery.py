@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlmodel import select
 
@@ -56,9 +57,9 @@ def recover(runtime: ContainerRuntime | None = None) -> Recovery:
     runtime = runtime or get_runtime()
     report = Recovery()
     for username in users.half_deleted():
-        _attempt(report, report.deleted, username, lambda name=username: users.finish_deletion(name, actor=SYSTEM))
+        _attempt(report, report.deleted, username, partial(users.finish_deletion, username, actor=SYSTEM))
     for username, name in _rows_in(ContainerState.PROVISIONING):
-        _attempt(report, report.provisioned, username, lambda u=username, n=name: _resume_provisioning(runtime, u, n))
+        _attempt(report, report.provisioned, username, partial(_resume_provisioning, runtime, username, name))
     _settle_unknown_containers(runtime, report)
     if report.anything:
         log.info("recovery: %s", report)
@@ -106,12 +107,12 @@ def _settle_unknown_containers(runtime: ContainerRuntime, report: Recovery) -> N
         owner = users_by_name.get(info.owner or "")
         base = info.name.removesuffix(plan_change.NEXT_SUFFIX)
         if owner is not None and base != info.name and base in known:
-            _attempt(report, report.removed, info.name, lambda u=owner, b=base: _undo_plan_change(runtime, u, b))
+            _attempt(report, report.removed, info.name, partial(_undo_plan_change, runtime, owner, base))
         elif (owner is not None and owner.deletion_started_at is None and owner.id not in has_row
               and info.name == provisioning.container_name(owner.username)):
-            _attempt(report, report.adopted, owner.username, lambda u=owner, i=info: _adopt(u, i))
+            _attempt(report, report.adopted, owner.username, partial(_adopt, owner, info))
         else:
-            _attempt(report, report.removed, info.name, lambda i=info: _remove_unowned(runtime, i))
+            _attempt(report, report.removed, info.name, partial(_remove_unowned, runtime, info))
 
 
 def _undo_plan_change(runtime: ContainerRuntime, owner: User, name: str) -> None:
