@@ -66,9 +66,9 @@ def containers_of(docker_client, prefix: str, username: str) -> list:
     return [container for container in found if container.name.startswith(prefix)]
 
 
-def answers(port: int, path: str = "/health") -> bool:
+def answers(port: int, path: str = "/health", host: str = "127.0.0.1") -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+        with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=2) as response:
             return b"ok" in response.read()
     except OSError:
         return False
