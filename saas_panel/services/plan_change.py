@@ -4,9 +4,10 @@ Nothing is half done: the new container is made beside the old one (`<name>-next
 answer on the app port; only then is the new plan committed (with the row in `provisioning`),
 the old container removed and the new one given its name. If it fails to answer, it goes and the
 old one keeps running. A process that dies before the commit leaves a `-next` that the next start
-removes; one that dies after it, a move that the next start finishes (services/recovery.py). Where the engine caps storage, another size
-needs the file system unmounted (a shrink always; a grow where the kernel refuses it mounted),
-so the old container is stopped first (and, on failure, its volume set back and it started again).
+removes; one that dies after it, a move that the next start finishes (services/recovery.py).
+Where the engine caps storage, another size needs the file system unmounted (a shrink always; a
+grow where the kernel refuses it mounted), so the old container is stopped first (and, on failure,
+its volume set back and it started again).
 """
 
 from __future__ import annotations
@@ -161,8 +162,9 @@ def change_plan(admin: CurrentUser, user_id: int, plan_id: int, ip: str | None =
     with provisioning.user_lock(user.username), provisioning.spawn_slots():
         _, row = provisioning.user_and_row(user.username)
         old = _current(runtime, row.engine_id or row.name) if row and row.state != ContainerState.PROVISIONING.value else None
+        info = None
         if old is None:
-            info = _change_without_container(runtime, user, plan, limits, actor=admin.username, ip=ip, details=details)
+            _change_without_container(runtime, user, plan, limits, actor=admin.username, ip=ip, details=details)
         else:
             with provisioning.panel_action(old.name), provisioning.panel_action(old.name + NEXT_SUFFIX):
                 info = _move(runtime, user, plan, limits, old, row.id, before.storage_mb, actor=admin.username, ip=ip, details=details)
