@@ -8,7 +8,7 @@ from alembic.config import Config
 from saas_panel.config import PROJECT_ROOT
 
 
-# Made by migrations outside the models (the search indexes of migration 0008): autogenerate must
+# Made by migrations outside the models (the search indexes of migration 0009): autogenerate must
 # neither drop them nor report them as differences.
 UNMODELLED_PREFIXES = ("activity_search", "user_search", "container_search", "ix_activity_logs_search", "ix_users_search", "ix_containers_search")
 

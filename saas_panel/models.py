@@ -75,6 +75,8 @@ class User(SQLModel, table=True):
     storage_used_bytes: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
     storage_measured_at: Optional[datetime] = Field(default=None)
     storage_warned: bool = Field(default=False)
+    # Set (with is_active off) when the account's deletion starts; a start finishes any deletion left so (recovery.py).
+    deletion_started_at: Optional[datetime] = Field(default=None, index=True)
 
     @property
     def is_admin(self) -> bool:

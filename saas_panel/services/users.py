@@ -13,10 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
+from saas_panel import faults
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import AuthenticationError, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from saas_panel.models import Container, ContainerState, Plan, Role, User
+from saas_panel.models import Container, ContainerState, Plan, Role, User, utcnow
 from saas_panel.services import activity, auth, plans, provisioning, text_search
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
 from saas_panel.services.query import Page, count_of, fetch_page, is_set, page_number, per_page
@@ -242,6 +243,8 @@ def set_active(admin: CurrentUser, user_id: int, active: bool, ip: str | None = 
     """
     with session_scope() as session:
         user = _target(session, user_id)
+        if active and user.deletion_started_at is not None:
+            raise Conflict("This account is being deleted.")
         if not active:
             _not_self(admin, user, "disable")
             _keep_an_admin(session, user, "disable")
@@ -353,16 +356,36 @@ def delete_own_account(token: str | None, password: str, ip: str | None = None) 
 
 
 def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
-    """Remove the user's container and files, then the user (sessions go with it; the audit trail stays)."""
-    with session_scope() as session:
-        _keep_an_admin(session, _by_name(session, username), "delete")
-    provisioning.remove_data(username, actor=actor, ip=ip)
+    """Remove the user's container and files, then the user (sessions go with it; the audit trail stays).
+
+    The account is first marked (disabled, sessions ended, `deletion_started_at` set) in the
+    transaction that checks it is not the last administrator: from then on nobody can use it,
+    and a deletion cut short by a crash is finished at the next start (services/recovery.py).
+    """
     with session_scope() as session:
         user = _by_name(session, username)
-        _keep_an_admin(session, user, "delete")  # again, in the deleting transaction: it may have changed
+        _keep_an_admin(session, user, "delete")
+        user.is_active = False
+        user.deletion_started_at = user.deletion_started_at or utcnow()
         revoke_user_sessions(session, user.id)
+    faults.reached("delete.marked")
+    finish_deletion(username, actor=actor, ip=ip)
+
+
+def finish_deletion(username: str, *, actor: str, ip: str | None = None) -> None:
+    """The steps of a marked account's deletion; each does nothing when already done."""
+    provisioning.remove_data(username, actor=actor, ip=ip)
+    faults.reached("delete.data_removed")
+    with session_scope() as session:
+        user = _by_name(session, username)
         activity.record(activity.Action.DELETE_USER, actor=actor, target=username, ip=ip, session=session)  # ids known while the row is there
         session.delete(user)
+
+
+def half_deleted() -> list[str]:
+    """The accounts whose deletion started and did not finish."""
+    with session_scope() as session:
+        return list(session.exec(select(User.username).where(User.deletion_started_at.is_not(None))).all())
 
 
 # --- the API's idempotent provisioning ----------------------------------------

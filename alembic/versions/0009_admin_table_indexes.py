@@ -6,16 +6,16 @@ migration that rebuilds one of these tables with batch_alter_table drops its tri
 old table: it must create them again (tests/unit/test_migrations.py checks they exist).
 PostgreSQL: pg_trgm and a GIN index on the searched columns as one lower-case text.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 from typing import Sequence, Union
 
 from alembic import op
 
 
-revision: str = '0008'
-down_revision: Union[str, None] = '0007'
+revision: str = '0009'
+down_revision: Union[str, None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
