@@ -134,7 +134,11 @@ class Node(SQLModel, table=True):
 
 class ActivityLog(SQLModel, table=True):
     __tablename__ = "activity_logs"
-    __table_args__ = (Index("ix_activity_logs_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_activity_logs_created_at_id", "created_at", "id"),
+        # The log filtered by action and outcome (the usual "failed logins" view), newest first.
+        Index("ix_activity_logs_action_outcome_created_at_id", "action", "outcome", "created_at", "id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -18,9 +18,9 @@ from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import AuthenticationError, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from saas_panel.models import Container, ContainerState, Plan, Role, User, utcnow
-from saas_panel.services import activity, auth, plans, provisioning
+from saas_panel.services import activity, auth, plans, provisioning, text_search
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
-from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
+from saas_panel.services.query import Page, count_of, fetch_page, is_set, page_number, per_page
 from saas_panel.services.security import generate_password, hash_password
 from saas_panel.services.validation import CPU_LIMIT_RANGE, MEM_LIMIT_RANGE_MB, check_number, check_password, normalize_email, normalize_username
 
@@ -114,16 +114,19 @@ class UserRow:
     storage_mb: int  # their plan's storage
 
 
-def _with_container_and_plan(statement, default_plan_id: int):
-    """Each user's container (if any) and effective plan joined in."""
-    return statement.outerjoin(Container, Container.user_id == User.id).outerjoin(
-        Plan, Plan.id == func.coalesce(User.plan_id, default_plan_id)
-    )
+def _with_container_and_plan(statement, default_plan_id: int, container: bool = True, plan: bool = True):
+    """Each user's container (if any) and effective plan joined in (at most one row each: the
+    count needs them only to filter on them)."""
+    if container:
+        statement = statement.outerjoin(Container, Container.user_id == User.id)
+    if plan:
+        statement = statement.outerjoin(Plan, Plan.id == func.coalesce(User.plan_id, default_plan_id))
+    return statement
 
 
 def _user_filters(statement, query: UserQuery):
     if query.search and query.search.strip():
-        statement = statement.where(contains_any(query.search, User.username, User.email))
+        statement = statement.where(text_search.matching(text_search.USERS, User, query.search))
     if is_set(query.role):
         statement = statement.where(User.role == query.role)
     if query.status == "active":
@@ -147,8 +150,9 @@ def search_users(query: UserQuery) -> Page[UserRow]:
     with session_scope() as session:
         default_id = plans.default_plan(session).id
         statement = _user_filters(_with_container_and_plan(select(User, Container.state, Plan), default_id), query).order_by(*order)
-        counted = count_of(_user_filters(_with_container_and_plan(select(User.id), default_id), query))
-        rows, total, page = fetch_page(session, statement, counted, wanted, size)
+        joined = _with_container_and_plan(select(User.id), default_id, is_set(query.container_state), is_set(query.plan))
+        counted = count_of(_user_filters(joined, query))
+        rows, total, page = fetch_page(session, statement, counted, wanted, size, id_column=User.id)
     return Page(rows=[_user_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 
