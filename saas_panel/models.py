@@ -75,6 +75,8 @@ class User(SQLModel, table=True):
     storage_used_bytes: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
     storage_measured_at: Optional[datetime] = Field(default=None)
     storage_warned: bool = Field(default=False)
+    # Set (with is_active off) when the account's deletion starts; a start finishes any deletion left so (recovery.py).
+    deletion_started_at: Optional[datetime] = Field(default=None, index=True)
 
     @property
     def is_admin(self) -> bool:
@@ -132,7 +134,11 @@ class Node(SQLModel, table=True):
 
 class ActivityLog(SQLModel, table=True):
     __tablename__ = "activity_logs"
-    __table_args__ = (Index("ix_activity_logs_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_activity_logs_created_at_id", "created_at", "id"),
+        # The log filtered by action and outcome (the usual "failed logins" view), newest first.
+        Index("ix_activity_logs_action_outcome_created_at_id", "action", "outcome", "created_at", "id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,7 +1,7 @@
 """Deployment-wide counters (what /metrics reports that is not in another table)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 from typing import Sequence, Union
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0010'
-down_revision: Union[str, None] = '0007'
+down_revision: Union[str, None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -22,6 +22,7 @@ from saas_panel.api.routes import activity, admin, alerts, containers, metrics, 
 from saas_panel.errors import (
     AuthenticationError,
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     EngineError,
     EngineUnavailable,
@@ -39,6 +40,7 @@ STATUS_FOR = (  # the first matching class wins
     (Conflict, 409),
     (Throttled, 429),
     (EngineUnavailable, 503),
+    (DatabaseUnavailable, 503),
     (EngineError, 502),
     (DomainError, 400),
 )

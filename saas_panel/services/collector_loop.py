@@ -220,6 +220,10 @@ class CollectorLoop:
             usage = {c.owner: c for c in snapshot.containers} if snapshot else {}
             for username in watching:
                 await self.publisher.usage(username, snapshot, usage.get(username))
+                # Writing a room need not suspend, and the room's tabs are sent their copy by
+                # tasks of their own: give them (and every other event) their turn after each
+                # user, not after every user's room.
+                await asyncio.sleep(0)
             for owner, status in snapshot.changed if snapshot else []:
                 if owner in watching:
                     await self.publisher.status(owner, status)

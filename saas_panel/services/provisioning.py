@@ -25,6 +25,7 @@ from functools import lru_cache
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from saas_panel import faults
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import (
@@ -282,11 +283,13 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
     runtime = runtime or get_runtime()
     with user_lock(username), spawn_slots():
         row, user = _claim_row(username)
+        faults.reached("provision.row_written")
         spec = user_spec(row.name, user, _limits(user))
         started = time.monotonic()
         try:
             with panel_action(row.name):
                 info = _ensure_container(runtime, spec)
+                faults.reached("provision.container_started")
         except DomainError as exc:
             save_engine_state(row.id, None, error=str(exc))
             activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
@@ -395,6 +398,7 @@ def _remove_container(runtime: ContainerRuntime, username: str, row: Container, 
     """Remove the container and its row; the caller holds the user's lock."""
     with panel_action(row.name):
         runtime.remove(row.engine_id or row.name)
+    faults.reached("delete.container_removed")
     with session_scope() as session:
         session.delete(session.get(Container, row.id))
         activity.record(activity.Action.REMOVE_CONTAINER, actor=actor, target=username, ip=ip, session=session)
