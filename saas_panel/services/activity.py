@@ -84,6 +84,12 @@ class Action(str, Enum):
     RELOCATE_APP = "relocate_app"  # target: a user whose app left a drained node
     BACKUP = "backup"  # target: the backup file's path
     RESTORE = "restore"
+    CREATE_ALERT_RULE = "create_alert_rule"  # target: the rule's name
+    UPDATE_ALERT_RULE = "update_alert_rule"
+    DELETE_ALERT_RULE = "delete_alert_rule"
+    VIEW_ALERTS = "view_alerts"
+    ALERT_FIRING = "alert_firing"  # by the system; target: the user whose app crossed the threshold
+    ALERT_RESOLVED = "alert_resolved"
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:

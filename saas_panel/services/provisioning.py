@@ -34,7 +34,7 @@ from saas_panel.errors import (
 )
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec, get_runtime
-from saas_panel.services import activity, nodes, plans, throttle
+from saas_panel.services import activity, counters, nodes, plans, throttle
 from saas_panel.services.auth import CurrentUser
 
 NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
@@ -285,6 +285,7 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
         row, user = _claim_row(username)
         faults.reached("provision.row_written")
         spec = user_spec(row.name, user, _limits(user))
+        started = time.monotonic()
         try:
             with panel_action(row.name):
                 info = _ensure_container(runtime, spec)
@@ -299,6 +300,7 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
             runtime.remove(info.id)
             runtime.remove_volume(spec.data_volume)
             raise
+        counters.observe(counters.PROVISION_SECONDS, time.monotonic() - started, counters.PROVISION_BUCKETS)
     activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
     return view_of(row, user)
 
