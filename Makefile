@@ -20,7 +20,7 @@ test:
 
 bench:
 	@WITH_BROWSER=1 bash scripts/setup.sh
-	@$(PY) benchmarks/run.py $(ONLY)
+	@services=$$(bash scripts/test_services.sh) && eval "$$services" && $(PY) benchmarks/run.py $(ONLY)
 
 # The panel image for docker compose, from inputs prepared here (wheels, built frontend),
 # so that it builds where no registry is reachable.

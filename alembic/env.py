@@ -3,6 +3,7 @@ from sqlmodel import SQLModel
 
 import saas_panel.models  # noqa: F401  (registers the tables)
 from saas_panel.db import get_engine
+from saas_panel.migrations import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -14,6 +15,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -17,16 +18,39 @@ def scratch_database():
     from saas_panel import migrations
 
     with tempfile.TemporaryDirectory(prefix="saas-bench-") as workdir:
-        previous = os.environ.get("REFLEX_DB_URL")
-        os.environ["REFLEX_DB_URL"] = f"sqlite:///{Path(workdir) / 'bench.db'}"
-        try:
+        with environment({"REFLEX_DB_URL": f"sqlite:///{Path(workdir) / 'bench.db'}"}):
             migrations.upgrade()
             yield
-        finally:
-            if previous is None:
-                os.environ.pop("REFLEX_DB_URL", None)
-            else:
-                os.environ["REFLEX_DB_URL"] = previous
+
+
+def postgres_server() -> str | None:
+    """The PostgreSQL server `make bench` starts (scripts/test_services.sh), if any."""
+    return os.environ.get("SAAS_PANEL_TEST_DB_URL") or None
+
+
+@contextmanager
+def scratch_postgres(server_url: str) -> Iterator[None]:
+    """A fresh migrated database on the PostgreSQL server of `server_url`, dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from saas_panel import migrations
+    from saas_panel.db import _engine_for, build_engine
+
+    name = f"bench_{secrets.token_hex(4)}"
+    admin = build_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        with environment({"REFLEX_DB_URL": url}):
+            migrations.upgrade()
+            yield
+    finally:
+        _engine_for(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @contextmanager

@@ -67,6 +67,10 @@ class PanelStartError(RuntimeError):
     pass
 
 
+class PanelStopError(RuntimeError):
+    pass
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -117,6 +121,24 @@ class PanelProcess:
                     raise PanelStartError(f"panel did not answer {url} in {timeout:.0f}s:\n{self.log_tail()}")
                 time.sleep(1)
 
+    def terminate(self, timeout: float) -> float:
+        """SIGTERM to the panel's process group, as a service manager stops it; the seconds until
+        every process of it exited (PanelStopError past `timeout`). The edge and the containers stay."""
+        process = self.process
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        while _group_alive(process):
+            if time.monotonic() - started > timeout:
+                raise PanelStopError(f"the panel was still running {timeout:.0f}s after SIGTERM:\n{self.log_tail()}")
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def stop_edge(self) -> None:
+        """End the edge alone (a panel started again on the same workdir brings its own)."""
+        if self.edge is not None:
+            _end_process_group(self.edge)
+            self.edge = None
+
     def stop(self) -> None:
         """Idempotent: end the process group, then remove the panel's containers."""
         for process in (self.edge, self.process):
@@ -125,6 +147,16 @@ class PanelProcess:
         self.edge = self.process = None
         storage_dir = self.env.get("SAAS_PANEL_STORAGE_DIR")
         remove_containers(self.container_prefix, Path(storage_dir) if storage_dir else None)
+
+
+def _group_alive(process: subprocess.Popen) -> bool:
+    """Whether any process of `process`'s group (it leads one) is still running."""
+    process.poll()  # reaps the leader, which would otherwise stay in the group as a zombie
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _end_process_group(process: subprocess.Popen) -> None:

@@ -1,4 +1,4 @@
-"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | backup | restore | serve | caddyfile | settings-table`."""
+"""Operator commands: `python -m saas_panel bootstrap | migrate | create-admin | backup | restore | recover | serve | caddyfile | settings-table`."""
 
 from __future__ import annotations
 
@@ -45,6 +45,21 @@ def _restore(path: Path, yes: bool) -> int:
     return 0
 
 
+def _recover() -> int:
+    from saas_panel.services import recovery
+
+    report = recovery.recover()
+    for label, items in (("deleted", report.deleted), ("provisioned", report.provisioned),
+                         ("adopted", report.adopted), ("removed", report.removed)):
+        if items:
+            print(f"{label}: {', '.join(items)}")
+    for subject, why in report.failed:
+        print(f"failed: {subject}: {why}", file=sys.stderr)
+    if not report.anything:
+        print("nothing was left half done")
+    return 1 if report.failed else 0
+
+
 def _serve(host: str) -> int:
     """Production server for images: the prebuilt frontend (.web/build/client) served by the backend.
 
@@ -82,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     restore_command = sub.add_parser("restore", help="replace ALL the panel's data with the backup in FILE, then migrate it")
     restore_command.add_argument("file", type=Path)
     restore_command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    sub.add_parser("recover", help="finish or undo what a panel process that died left half done (each start does it too)")
     serve = sub.add_parser("serve", help="bootstrap, then serve the prebuilt app (used by the Docker image)")
     serve.add_argument("--host", default="0.0.0.0")
     sub.add_parser("caddyfile", help="print the edge's Caddyfile for the current settings")
@@ -111,6 +127,8 @@ def _run(command: str, args: argparse.Namespace) -> int:
         return _backup(args.file, args.force)
     elif command == "restore":
         return _restore(args.file, args.yes)
+    elif command == "recover":
+        return _recover()
     elif command == "serve":
         return _serve(args.host)
     else:

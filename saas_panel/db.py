@@ -14,9 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 from saas_panel.config import get_settings
+from saas_panel.errors import DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -62,13 +64,48 @@ def get_engine() -> Engine:
     return _engine_for(get_settings().db_url)
 
 
+DISK_FULL = "The panel's disk is full, so nothing can be saved now. An administrator has to free some space; try again then."
+UNREACHABLE = "The panel's database cannot be reached right now. Nothing was changed; try again in a moment."
+
+
+# What drivers say when the database itself is away (PostgreSQL down or restarting, a SQLite file
+# that cannot be opened or read), as opposed to a statement it refused.
+UNREACHABLE_SIGNS = (
+    "connection failed", "could not connect", "connection refused", "the database system is", "server closed the connection", "terminating connection",
+    "connection is closed", "the connection is lost", "consuming input failed", "connection timeout",
+    "unable to open database file", "disk i/o error",
+)
+
+
+def unavailable(exc: DBAPIError) -> DatabaseUnavailable | None:
+    """The error a person is shown when the database itself failed (not the statement), else None."""
+    message = str(exc.orig).lower()
+    if "disk is full" in message or "no space left" in message:
+        return DatabaseUnavailable(DISK_FULL)
+    if exc.connection_invalidated or (isinstance(exc, OperationalError) and any(sign in message for sign in UNREACHABLE_SIGNS)):
+        return DatabaseUnavailable(UNREACHABLE)
+    return None
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One unit of work: committed on success, rolled back on error."""
+    """One unit of work: committed on success, rolled back on error. A database that is full or
+    unreachable is a DatabaseUnavailable: the transaction was rolled back, so nothing was half written."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            _roll_back(session)
+            translated = unavailable(exc) if isinstance(exc, DBAPIError) else None
+            if translated is not None:
+                raise translated from exc
             raise
+
+
+def _roll_back(session: Session) -> None:
+    """Roll back; on a connection that is gone there is nothing to roll back (the server did)."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        pass

@@ -31,6 +31,10 @@ class EngineUnavailable(DomainError):
     """The container engine cannot be reached."""
 
 
+class DatabaseUnavailable(DomainError):
+    """The panel's database cannot be read or written now: its disk is full, or it is unreachable."""
+
+
 class ContainerNotFound(NotFound):
     pass
 

@@ -75,6 +75,8 @@ class User(SQLModel, table=True):
     storage_used_bytes: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
     storage_measured_at: Optional[datetime] = Field(default=None)
     storage_warned: bool = Field(default=False)
+    # Set (with is_active off) when the account's deletion starts; a start finishes any deletion left so (recovery.py).
+    deletion_started_at: Optional[datetime] = Field(default=None, index=True)
 
     @property
     def is_admin(self) -> bool:
@@ -132,7 +134,11 @@ class Node(SQLModel, table=True):
 
 class ActivityLog(SQLModel, table=True):
     __tablename__ = "activity_logs"
-    __table_args__ = (Index("ix_activity_logs_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_activity_logs_created_at_id", "created_at", "id"),
+        # The log filtered by action and outcome (the usual "failed logins" view), newest first.
+        Index("ix_activity_logs_action_outcome_created_at_id", "action", "outcome", "created_at", "id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -164,6 +170,7 @@ class Metric(SQLModel, table=True):
 class ApiScope(str, Enum):
     READ = "read"
     ADMIN = "admin"
+    METRICS = "metrics"  # GET /metrics only (a Prometheus server's token)
 
 
 class ApiToken(SQLModel, table=True):
@@ -191,4 +198,84 @@ class ThrottleHit(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(max_length=160)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Counter(SQLModel, table=True):
+    """A number every worker of the deployment adds to or sets (login failures, the last sweep's
+    duration, ...): /metrics reads these, so any worker answers a scrape with the same values."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(sa_column=Column(String(120), primary_key=True))
+    value: float = Field(default=0.0)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+
+class AlertMetric(str, Enum):
+    CPU = "cpu"  # percent of one core, as the dashboards show it
+    MEMORY = "memory"  # percent of the container's memory limit
+    STORAGE = "storage"  # percent of the plan's storage
+
+
+class AlertScope(str, Enum):
+    EVERYONE = "everyone"
+    USER = "user"
+    PLAN = "plan"
+
+
+class AlertRule(SQLModel, table=True):
+    """An admin's threshold: `metric` above `threshold` % for `for_seconds` fires an alert per user."""
+
+    __tablename__ = "alert_rules"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    metric: str = Field(max_length=16)
+    threshold: float
+    for_seconds: int = Field(default=0)
+    scope: str = Field(default=AlertScope.EVERYONE.value, max_length=16)
+    scope_user_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True, ondelete="CASCADE")
+    scope_plan_id: Optional[int] = Field(default=None, foreign_key="plans.id", index=True, ondelete="CASCADE")
+    enabled: bool = Field(default=True)
+    webhook_url: Optional[str] = Field(default=None, max_length=500)
+    webhook_secret: Optional[str] = Field(default=None, max_length=100)  # signs the webhook's body; shown once
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertState(str, Enum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Alert(SQLModel, table=True):
+    """One rule firing for one user, until it resolves."""
+
+    __tablename__ = "alerts"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="alert_rules.id", index=True, ondelete="CASCADE")
+    user_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True, ondelete="CASCADE")
+    username: str = Field(max_length=32)
+    value: float  # the metric when it fired
+    state: str = Field(default=AlertState.FIRING.value, max_length=16, index=True)
+    fired_at: datetime = Field(default_factory=utcnow, index=True)
+    resolved_at: Optional[datetime] = Field(default=None)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One alert event POSTed to a rule's webhook, after all its attempts."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    alert_id: Optional[int] = Field(default=None, foreign_key="alerts.id", index=True, ondelete="CASCADE")
+    event: str = Field(max_length=16)  # firing | resolved
+    host: str = Field(max_length=255)  # the webhook's host only: a URL may carry a token
+    attempts: int = Field(default=0)
+    status_code: Optional[int] = Field(default=None)
+    delivered: bool = Field(default=False)
+    error: Optional[str] = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from saas_panel.services.activity import ActivityRow
@@ -148,7 +149,7 @@ def activity_row(row: ActivityRow) -> dict:
 
 
 # The actions whose reason a user's timeline shows: what the system or an admin did to their app, in the panel's words.
-EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop", "app_node_down", "app_node_up",
+EXPLAINED_ON_TIMELINE = frozenset({"storage_warning", "storage_full", "change_plan", "idle_stop", "app_node_down", "app_node_up", "alert_firing", "alert_resolved",
                                    "relocate_app"})
 
 
@@ -183,3 +184,24 @@ def container_detail(detail: ContainerDetail) -> dict:
 def node_row(row: NodeRow) -> dict:
     """A node on the admin overview; `updated_at` is when it last changed (for a down node: down since)."""
     return _written(row, when_utc, "first_seen_at", "last_seen_at", "updated_at") | {"address": or_placeholder(row.address)}
+
+
+def alert_rule_row(row) -> dict:
+    """An alert rule in the admin's table (alert_rules.RuleView: it carries no secret)."""
+    scope = row.scope if not row.scope_target else f"{row.scope}: {row.scope_target}"
+    values = _written(row, when, "updated_at")
+    del values["webhook_url"]  # its path or query may hold the receiver's token: only the host is shown
+    return values | {
+        "condition": f"{row.metric} > {row.threshold:g}%" + (f" for {row.for_seconds} s" if row.for_seconds else ""),
+        "scope_label": scope,
+        "webhook": urlsplit(row.webhook_url).hostname or "" if row.webhook_url else "",
+        "threshold": f"{row.threshold:g}",
+    }
+
+
+def alert_row(row) -> dict:
+    return _written(row, when, "fired_at", "resolved_at") | {"condition": f"{row.metric} {row.value:g}% > {row.threshold:g}%"}
+
+
+def delivery_row(row) -> dict:
+    return _written(row, timestamp, "created_at") | {"status_code": or_placeholder(row.status_code), "error": row.error or ""}

@@ -10,7 +10,8 @@ from saas_panel.pages.dashboard import dashboard_page
 from saas_panel.pages.index import index_page
 from saas_panel.pages.open_app import open_app_page
 from saas_panel.state.auth import AuthState
-from saas_panel.state.background import housekeeping, idle_culling
+from saas_panel.state.background import housekeeping, idle_culling, recovering
+from saas_panel.state.connections import connected_clients
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.open_app import OpenAppState
 from saas_panel.state.live import ContainerLive, run_collector
@@ -25,9 +26,10 @@ class PanelApp(rx.App):
 
 app = PanelApp(
     toaster=rx.toast.provider(position="top-right", close_button=True, rich_colors=True),
-    api_transformer=create_api(),
+    api_transformer=create_api(websocket_clients=lambda: connected_clients(app)),
 )
 app.register_lifespan_task(on_backend_start)  # first: the database is ready before anything else runs
+app.register_lifespan_task(recovering)  # finishes what a process that died left half done
 app.register_lifespan_task(run_collector)
 app.register_lifespan_task(housekeeping)
 app.register_lifespan_task(idle_culling)

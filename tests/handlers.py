@@ -53,7 +53,7 @@ def admin_handlers(state_cls) -> dict:
     return {name: handler for name, handler in state_cls.event_handlers.items() if name not in inherited}
 
 
-def forged_args(victim_id: int, container_id: int, token_id: int, plan_id: int = 1) -> dict:
+def forged_args(victim_id: int, container_id: int, token_id: int, plan_id: int = 1, rule_id: int = 1) -> dict:
     """What a forger would send to an admin handler, by parameter name, aimed at a victim's things
     (`plan_id`: a plan not the default; 1, the default made at first start, when not given)."""
     return {
@@ -61,6 +61,7 @@ def forged_args(victim_id: int, container_id: int, token_id: int, plan_id: int =
         "container_id": container_id,
         "token_id": token_id,
         "plan_id": plan_id,
+        "rule_id": rule_id,
         "active": False,
         "exempt": True,
         "role": "admin",

@@ -9,6 +9,8 @@ answered before any routing.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
@@ -16,10 +18,11 @@ from starlette.types import ASGIApp
 from saas_panel.api.edge import EdgeMiddleware
 from saas_panel.api.export import ExportMiddleware
 from saas_panel.api.middleware import OriginGuardMiddleware, SecurityHeadersMiddleware
-from saas_panel.api.routes import activity, admin, containers, plans, provision, users
+from saas_panel.api.routes import activity, admin, alerts, containers, metrics, plans, provision, users
 from saas_panel.errors import (
     AuthenticationError,
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     EngineError,
     EngineUnavailable,
@@ -37,6 +40,7 @@ STATUS_FOR = (  # the first matching class wins
     (Conflict, 409),
     (Throttled, 429),
     (EngineUnavailable, 503),
+    (DatabaseUnavailable, 503),
     (EngineError, 502),
     (DomainError, 400),
 )
@@ -52,7 +56,8 @@ async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def create_api() -> FastAPI:
+def create_api(websocket_clients: Callable[[], Awaitable[int | None]] | None = None) -> FastAPI:
+    """`websocket_clients` counts the browsers connected to the panel, for /metrics (the Reflex app knows)."""
     api = FastAPI(
         title="saas-panel API",
         version="1",
@@ -61,8 +66,9 @@ def create_api() -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    for module in (provision, admin, users, containers, activity, plans):
+    for module in (provision, admin, users, containers, activity, plans, alerts, metrics):
         api.include_router(module.router)
+    api.state.websocket_clients = websocket_clients
     api.add_exception_handler(DomainError, domain_error)
     api.add_middleware(OriginGuardMiddleware)
     return api

@@ -15,13 +15,15 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from saas_panel.config import get_settings
-from saas_panel.models import Outcome
+from saas_panel.models import ApiScope, Outcome
 from saas_panel.services import activity, api_tokens, auth, throttle
 from saas_panel.services import client_ip as client_ips
 from saas_panel.services.auth import CurrentUser
 
 bearer = HTTPBearer(auto_error=False, description="An API token (spk_...) or, for the port route only, a panel session token")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
+API_SCOPES = (ApiScope.READ.value, ApiScope.ADMIN.value)
+METRICS_SCOPES = (ApiScope.METRICS.value, ApiScope.ADMIN.value)
 
 
 @dataclass(frozen=True)
@@ -59,25 +61,51 @@ def _rate_limit(caller: Caller) -> Caller:
     return caller
 
 
-def _from_token(raw: str | None) -> Caller | None:
+def _denied(request: Request, caller: Caller, message: str) -> HTTPException:
+    """A 403 for a token whose scope does not cover the route, logged as a refusal."""
+    activity.record(
+        API_ACTIONS.get(request.method, activity.Action.API_POST),
+        actor=caller.user.username,
+        target=request.url.path[:128],
+        target_is_account=False,
+        ip=client_ip(request),
+        outcome=Outcome.DENIED,
+        details=f"token scope {caller.scope} refused",
+    )
+    return HTTPException(status_code=403, detail=message)
+
+
+def _from_token(raw: str | None, request: Request, scopes: tuple[str, ...]) -> Caller | None:
+    """The caller behind a valid API token, None for no valid token; 403 when its scope is not in `scopes`."""
     principal = api_tokens.resolve(raw)
     if principal is None:
         return None
-    return Caller(user=principal.user, scope=principal.scope, rate_key=f"api:token:{principal.token_id}")
+    caller = Caller(user=principal.user, scope=principal.scope, rate_key=f"api:token:{principal.token_id}")
+    if caller.scope not in scopes:
+        raise _denied(request, caller, f"This token's scope is {caller.scope}; this route needs scope {' or '.join(scopes)}.")
+    return caller
 
 
-def token_caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
-    """Any valid API token (scope read or admin)."""
-    caller = _from_token(credentials.credentials if credentials else None)
+def token_caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """Any valid API token of scope read or admin."""
+    caller = _from_token(credentials.credentials if credentials else None, request, API_SCOPES)
     if caller is None:
         raise _unauthorized()
     return _rate_limit(caller)
 
 
-def token_or_session_caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+def metrics_caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """A valid API token of scope metrics (what a Prometheus server holds) or admin."""
+    caller = _from_token(credentials.credentials if credentials else None, request, METRICS_SCOPES)
+    if caller is None:
+        raise _unauthorized()
+    return _rate_limit(caller)
+
+
+def token_or_session_caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
     """An API token, or the panel session of the user asking (only for routes about their own data)."""
     raw = credentials.credentials if credentials else None
-    caller = _from_token(raw)
+    caller = _from_token(raw, request, API_SCOPES)
     if caller is None:
         user = auth.resolve_session(raw)
         if user is None:
@@ -89,15 +117,6 @@ def token_or_session_caller(credentials: HTTPAuthorizationCredentials | None = D
 
 def admin_caller(request: Request, caller: Caller = Depends(token_caller)) -> Caller:
     """An API token with scope admin: needed by every route that changes something."""
-    if caller.scope != "admin":
-        activity.record(
-            API_ACTIONS.get(request.method, activity.Action.API_POST),
-            actor=caller.user.username,
-            target=request.url.path[:128],
-            target_is_account=False,
-            ip=client_ip(request),
-            outcome=Outcome.DENIED,
-            details="token scope admin required",
-        )
-        raise HTTPException(status_code=403, detail="This token's scope is read; this needs scope admin.")
+    if caller.scope != ApiScope.ADMIN.value:
+        raise _denied(request, caller, "This token's scope is read; this needs scope admin.")
     return caller

@@ -140,3 +140,35 @@ class ActionOut(BaseModel):
 
 def day_text(day: date | None) -> str:
     return day.isoformat() if day else ""
+
+
+class AlertRuleCreate(BaseModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=PLAIN_TEXT_PATTERN)]
+    metric: Literal["cpu", "memory", "storage"] = Field(description="cpu: % of one core; memory: % of the limit; storage: % of the plan's quota")
+    threshold: float = Field(gt=0, le=6400, description="fires above this percent (memory and storage: at most 100)")
+    for_seconds: int = Field(default=0, ge=0, le=86_400)
+    scope: Literal["everyone", "user", "plan"] = "everyone"
+    scope_target: Annotated[str, StringConstraints(max_length=64, pattern=PLAIN_TEXT_PATTERN)] = Field(default="", description="the username (scope user) or plan name (scope plan)")
+    webhook_url: Annotated[str, StringConstraints(max_length=500, pattern=PLAIN_TEXT_PATTERN)] = Field(default="", description="optional http(s) URL; its signing secret is in the answer, once")
+    enabled: bool = True
+
+    model_config = STRICT_BODY
+
+
+class AlertRuleOut(BaseModel):
+    """A rule as the API shows it: its webhook's host, never the URL or the secret."""
+
+    id: int
+    name: str
+    metric: str
+    threshold: float
+    for_seconds: int
+    scope: str
+    scope_target: str
+    webhook_host: str
+    enabled: bool
+
+
+class AlertRuleCreated(BaseModel):
+    rule: AlertRuleOut
+    webhook_secret: str = Field(description="signs each webhook body (X-SaaS-Panel-Signature: sha256=...); shown only here")

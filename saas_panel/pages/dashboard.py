@@ -8,6 +8,7 @@ from saas_panel.components.charts import usage_chart
 from saas_panel.components.layout import page_shell, signed_in_only
 from saas_panel.components.status import status_badge
 from saas_panel.presentation import PLACEHOLDER
+from saas_panel.services.coordination import WATCH_RENEW_S
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.live import ContainerLive
 
@@ -63,6 +64,8 @@ def _container_card() -> rx.Component:
                 rx.box(status_badge(ContainerLive.status), id="container-status"),
                 rx.spacer(),
                 rx.icon_button(rx.icon("refresh-cw", size=16), on_click=DashboardState.refresh, variant="ghost", aria_label="Refresh"),
+                # Renews the watch while the page is open: the live numbers keep coming.
+                rx.moment(interval=WATCH_RENEW_S * 1000, on_change=ContainerLive.join, display="none"),
                 align="center",
                 width="100%",
             ),

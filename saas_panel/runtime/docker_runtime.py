@@ -18,6 +18,7 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Mount, Ulimit
 
+from saas_panel import faults
 from saas_panel.config import get_settings
 from saas_panel.errors import ContainerExists, ContainerNotFound, EngineError, EngineUnavailable, QuotaBelowUsage
 from saas_panel.runtime.base import (
@@ -366,6 +367,7 @@ class DockerRuntime(ContainerRuntime):
         if spec.data_volume is not None:
             self._ensure_volume(spec.data_volume)
         container = self.client.containers.create(spec.image, **create_options(spec))
+        faults.reached("runtime.container_created")
         container.start()
         container.reload()
         return _from_inspect(container.attrs)

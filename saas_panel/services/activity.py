@@ -16,7 +16,8 @@ from saas_panel.db import session_scope
 from saas_panel.errors import ValidationError
 from saas_panel.models import ActivityLog, Outcome, User
 from saas_panel.presentation import timestamp
-from saas_panel.services.query import Page, contains_any, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
+from saas_panel.services import text_search
+from saas_panel.services.query import Page, count_of, fetch_page, fetch_page_one_scan, is_set, page_number, per_page
 
 SYSTEM_ACTOR = "system"
 
@@ -83,6 +84,12 @@ class Action(str, Enum):
     RELOCATE_APP = "relocate_app"  # target: a user whose app left a drained node
     BACKUP = "backup"  # target: the backup file's path
     RESTORE = "restore"
+    CREATE_ALERT_RULE = "create_alert_rule"  # target: the rule's name
+    UPDATE_ALERT_RULE = "update_alert_rule"
+    DELETE_ALERT_RULE = "delete_alert_rule"
+    VIEW_ALERTS = "view_alerts"
+    ALERT_FIRING = "alert_firing"  # by the system; target: the user whose app crossed the threshold
+    ALERT_RESOLVED = "alert_resolved"
 
 
 def _account_ids(session: Session, *names: str | None) -> dict[str, int]:
@@ -183,9 +190,7 @@ def _day(raw: str, label: str) -> datetime:
 
 def _filtered(statement, query: ActivityQuery):
     if query.search and query.search.strip():
-        statement = statement.where(
-            contains_any(query.search, ActivityLog.actor, ActivityLog.action, ActivityLog.target, ActivityLog.ip, ActivityLog.details)
-        )
+        statement = statement.where(text_search.matching(text_search.ACTIVITY, ActivityLog, query.search))
     for column, value in (
         (ActivityLog.actor, query.actor),
         (ActivityLog.action, query.action),
@@ -220,9 +225,12 @@ def search(query: ActivityQuery) -> Page[ActivityRow]:
     """One page of the log, newest first, filtered and counted in SQL."""
     size, wanted = per_page(query.per_page), page_number(query.page)
     statement = _filtered(select(ActivityLog), query)
-    fetch = fetch_page_one_scan if query.search and query.search.strip() else fetch_page
+    counted = count_of(_filtered(select(ActivityLog.id), query))
     with session_scope() as session:
-        rows, total, page = fetch(session, statement, count_of(_filtered(select(ActivityLog.id), query)), wanted, size)
+        if query.search and query.search.strip():
+            rows, total, page = fetch_page_one_scan(session, statement, counted, wanted, size)
+        else:
+            rows, total, page = fetch_page(session, statement, counted, wanted, size, id_column=ActivityLog.id)
     return Page(rows=[_row(log) for log in rows], total=total, page=page, per_page=size)
 
 

@@ -2,7 +2,7 @@
 
 A token acts as the admin who created it, and only while that account is an
 active admin: demoting, disabling or deleting the admin ends their tokens too.
-Scope `read` allows the GET routes; `admin` allows everything.
+Scope `read` allows the GET routes; `admin` allows everything; `metrics` only GET /metrics.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _days(raw) -> int:
 def create(admin: CurrentUser, name, scope, expires_in_days, ip: str | None = None) -> NewToken:
     name, days = _name(name), _days(expires_in_days)
     if scope not in SCOPES:
-        raise ValidationError("scope", "Scope must be read or admin.")
+        raise ValidationError("scope", "Scope must be read, admin or metrics.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(SESSION_TOKEN_BYTES)
     now = utcnow()
     with session_scope() as session:

@@ -17,7 +17,7 @@ from sqlmodel import Session, delete, select
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.models import Outcome, Role, User, UserSession, utcnow
-from saas_panel.services import activity, client_ip, throttle
+from saas_panel.services import activity, client_ip, counters, throttle
 from saas_panel.errors import AuthenticationError, Conflict, PermissionDenied, Throttled
 from saas_panel.services.security import hash_password, hash_token, new_token, verify_password
 from saas_panel.services.validation import check_password, check_text, normalize_email, normalize_username
@@ -150,6 +150,7 @@ def authenticate(username: str, password: str, ip: str | None = None) -> Current
         reason = "unknown user" if user is None else ("disabled" if valid else "wrong password")
         # Failures against a real account are each logged (its owner's timeline shows them);
         # unknown names only as bounded refusals.
+        counters.add(counters.LOGIN_FAILURES)
         if user is None:
             record_refusal(activity.Action.LOGIN, ip, reason, details=f"unknown user: {name}")
         else:

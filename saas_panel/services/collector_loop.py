@@ -23,7 +23,7 @@ from typing import Protocol
 from saas_panel.config import get_settings
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime import get_runtime
-from saas_panel.services import coordination, metrics, relocation, storage
+from saas_panel.services import alerts, coordination, counters, metrics, relocation, storage, webhooks
 from saas_panel.services.monitor import Collector, ContainerUsage, Snapshot
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class CollectorLoop:
         self._storage_sweep: asyncio.Task | None = None
         self._relocation: asyncio.Task | None = None
         self._storage_due = 0.0  # monotonic
+        self._alerts: alerts.Evaluator | None = None  # made when the lease is taken, from the firing alerts stored
+        self._deliveries: set[asyncio.Task] = set()
 
     @classmethod
     def for_deployment(cls, publisher: Publisher) -> CollectorLoop:
@@ -98,6 +100,7 @@ class CollectorLoop:
                 elif not leader and events is not None:
                     events.cancel()
                     events = None
+                    self._alerts = None  # another worker evaluates now
                 if leader:
                     self._measure_storage_when_due()
                     snapshot = await self._sweep_and_publish()
@@ -180,21 +183,49 @@ class CollectorLoop:
         except Exception:  # noqa: BLE001 - a change Redis or the page could not take must not end the stream
             log.exception("publishing %s's new state failed", owner)
 
+    async def _check_alerts(self, snapshot: Snapshot) -> None:
+        """Evaluate the alert rules on this sweep; send the webhooks beside the loop (retries take seconds)."""
+        try:
+            if self._alerts is None:
+                self._alerts = await asyncio.to_thread(alerts.Evaluator.from_database)
+            notices = await asyncio.to_thread(alerts.evaluate_sweep, self._alerts, snapshot)
+        except Exception:  # noqa: BLE001 - the next sweep evaluates again; the collector goes on
+            log.exception("alert evaluation failed")
+            self._alerts = None  # its memory may be ahead of what was stored: reload it next time
+            return
+        for notice in notices:
+            task = asyncio.create_task(asyncio.to_thread(webhooks.deliver, notice))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
+    def _timed_sweep(self) -> Snapshot:
+        """A sweep, its duration and end recorded for /metrics (any worker answers a scrape)."""
+        started = time.monotonic()
+        snapshot = self.collector.sweep()
+        counters.set_gauge({counters.SWEEP_SECONDS: time.monotonic() - started, counters.LAST_SWEEP_AT: time.time()})
+        return snapshot
+
     async def _sweep_and_publish(self) -> Snapshot | None:
         try:
-            snapshot = await asyncio.to_thread(self.collector.sweep)
+            snapshot = await asyncio.to_thread(self._timed_sweep)
             series = await asyncio.to_thread(metrics.platform_series, PLATFORM_WINDOW)
         except EngineUnavailable:
             snapshot, series = None, []
         except Exception:  # noqa: BLE001 - the collector must survive anything one sweep hits
             log.exception("collector sweep failed")
             snapshot, series = None, []
+        if snapshot is not None:
+            await self._check_alerts(snapshot)
         try:
             await self.publisher.platform(snapshot, series)
             watching = await asyncio.to_thread(self.watching.current)
             usage = {c.owner: c for c in snapshot.containers} if snapshot else {}
             for username in watching:
                 await self.publisher.usage(username, snapshot, usage.get(username))
+                # Writing a room need not suspend, and the room's tabs are sent their copy by
+                # tasks of their own: give them (and every other event) their turn after each
+                # user, not after every user's room.
+                await asyncio.sleep(0)
             for owner, status in snapshot.changed if snapshot else []:
                 if owner in watching:
                     await self.publisher.status(owner, status)

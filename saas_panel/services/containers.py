@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import func, select
+from sqlmodel import func, or_, select
 
 from saas_panel.db import session_scope
 from saas_panel.errors import ContainerNotFound, DomainError, EngineUnavailable, NotFound, ValidationError
 from saas_panel.models import Container, Node, Outcome, Plan, User
 from saas_panel.runtime import ContainerRuntime, get_runtime
-from saas_panel.services import activity, plans, provisioning
+from saas_panel.services import activity, plans, provisioning, text_search
 from saas_panel.services.auth import CurrentUser
 from saas_panel.services.provisioning import ContainerAction, parse_action
 from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
@@ -97,7 +97,10 @@ def _table_row(row: Container, owner: str | None, used_bytes: int | None, storag
 
 def _filters(statement, query: ContainerQuery):
     if query.search and query.search.strip():
-        statement = statement.where(contains_any(query.search, Container.name, User.username))
+        owners = select(User.id).where(text_search.matching(text_search.USERS, User, query.search))
+        statement = statement.where(
+            or_(text_search.matching(text_search.CONTAINERS, Container, query.search), Container.user_id.in_(owners))
+        )
     if is_set(query.state):
         statement = statement.where(Container.state == query.state)
     if query.owner and query.owner.strip():
@@ -128,7 +131,7 @@ def list_containers(query: ContainerQuery) -> Page[ContainerRow]:
     counted = count_of(_filters(select(Container.id).outerjoin(User, User.id == Container.user_id), query))
     with session_scope() as session:
         statement = _filters(_table_rows(session), query)
-        rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size)
+        rows, total, page = fetch_page(session, statement.order_by(*order), counted, wanted, size, id_column=Container.id)
     return Page(rows=[_table_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 

@@ -20,7 +20,10 @@ from saas_panel.config import get_settings
 
 LEASE_KEY = "saas-panel:collector-lease"
 WATCHERS_KEY = "saas-panel:watched-users"
-WATCH_TTL_S = 3600  # a dashboard link counts as watching for this long
+# An open dashboard renews its user's watch every WATCH_RENEW_S; a closed one stops costing a
+# sweep's publish WATCH_TTL_S after its last renewal.
+WATCH_RENEW_S = 240
+WATCH_TTL_S = 600
 
 # Take the lease if free, or extend it if we hold it; atomic on the Redis server.
 _ACQUIRE_OR_RENEW = """

@@ -24,6 +24,7 @@ from sqlmodel import func, select
 
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
+from saas_panel.errors import DatabaseUnavailable
 from saas_panel.models import Container, ContainerState, Plan, User, utcnow
 from saas_panel.services import activity, coordination, plans, provisioning
 
@@ -107,7 +108,7 @@ def timeouts() -> list[timedelta]:
     try:
         with session_scope() as session:
             own = session.exec(select(Plan.idle_stop_minutes).where(Plan.idle_stop_minutes.is_not(None))).all()
-    except SQLAlchemyError:
+    except (SQLAlchemyError, DatabaseUnavailable):
         log.warning("reading the plans' idle timeouts failed", exc_info=True)
         own = []
     return [limit for limit in map(_minutes, [get_settings().idle_stop_minutes, *own]) if limit]

@@ -1,17 +1,21 @@
 """Moving a user to another plan: a new container on the plan's image and limits, the same volume.
 
 Nothing is half done: the new container is made beside the old one (`<name>-next`) and must
-answer on the app port; only then is the old one removed and the new one takes its name. If
-it fails, it goes and the old one keeps running. Where the engine caps storage, another size
-needs the file system unmounted (a shrink always; a grow where the kernel refuses it mounted),
-so the old container is stopped first (and, on failure, its volume set back and it started again).
+answer on the app port; only then is the new plan committed (with the row in `provisioning`),
+the old container removed and the new one given its name. If it fails to answer, it goes and the
+old one keeps running. A process that dies before the commit leaves a `-next` that the next start
+removes; one that dies after it, a move that the next start finishes (services/recovery.py).
+Where the engine caps storage, another size needs the file system unmounted (a shrink always; a
+grow where the kernel refuses it mounted), so the old container is stopped first (and, on failure,
+its volume set back and it started again).
 """
 
 from __future__ import annotations
 
+from saas_panel import faults
 from saas_panel.db import session_scope
 from saas_panel.errors import ContainerNotFound, DomainError, EngineError, NotFound, QuotaBelowUsage, ValidationError
-from saas_panel.models import ContainerState, Outcome, Plan, User
+from saas_panel.models import Container, ContainerState, Outcome, Plan, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, get_runtime
 from saas_panel.services import activity, app_access, plans, provisioning
 from saas_panel.services.auth import CurrentUser
@@ -53,8 +57,8 @@ def _restore(runtime: ContainerRuntime, user: User, old: ContainerInfo, storage_
             runtime.start(old.id)
 
 
-def _replace(runtime: ContainerRuntime, user: User, limits: plans.Limits, old: ContainerInfo, old_storage_mb: int) -> ContainerInfo:
-    """The new container answering under the old one's name, or an error with the old one as it was."""
+def _start_next(runtime: ContainerRuntime, user: User, limits: plans.Limits, old: ContainerInfo, old_storage_mb: int) -> ContainerInfo:
+    """The new container answering beside the old one, or an error with the old one as it was."""
     next_name = old.name + NEXT_SUFFIX
     _remove_quietly(runtime, next_name)  # left by an attempt that died with its process
     volume = provisioning.data_volume(user, limits.storage_mb)
@@ -72,9 +76,74 @@ def _replace(runtime: ContainerRuntime, user: User, limits: plans.Limits, old: C
         if unmount_first:
             _restore(runtime, user, old, old_storage_mb)
         raise EngineError(f"The new container did not start ({exc}); the app stays on its old plan.") from None
-    runtime.remove(old.id)
-    new = runtime.rename(new.id, old.name)
-    return new if old.running else runtime.stop(new.id)
+    return new
+
+
+def _commit(user: User, plan: Plan, row_id: int | None, *, actor: str, ip: str | None, details: str) -> None:
+    """The move's point of no return: the new plan, and the container row in `provisioning` until
+    the new container has taken the old one's name (a crash after this is finished forward)."""
+    with session_scope() as session:
+        stored = session.get(User, user.id)
+        if stored is None:
+            raise NotFound("This user no longer exists.")
+        stored.plan_id = plan.id
+        row = session.get(Container, row_id) if row_id is not None else None
+        if row is not None:
+            row.state, row.updated_at = ContainerState.PROVISIONING.value, utcnow()
+        activity.record(activity.Action.CHANGE_PLAN, actor=actor, target=user.username, ip=ip, details=details, session=session)
+
+
+def finish_move(runtime: ContainerRuntime, name: str, new: ContainerInfo, keep_running: bool = True) -> ContainerInfo:
+    """After `_commit`: the old container `name` goes and `new` (its `-next`) takes its name."""
+    runtime.remove(name)
+    faults.reached("plan_change.old_removed")
+    new = runtime.rename(new.id, name)
+    return new if keep_running else runtime.stop(new.id)
+
+
+def leftover_next(runtime: ContainerRuntime, name: str) -> ContainerInfo | None:
+    """The new container of a move that `name`'s process did not finish, if there is one."""
+    return _current(runtime, name + NEXT_SUFFIX)
+
+
+def undo_uncommitted(runtime: ContainerRuntime, user: User, name: str, storage_mb: int) -> ContainerInfo | None:
+    """A move that died before `_commit`: its new container goes, and an old one it stopped to
+    resize the volume gets the volume back at its plan's size and is started again (as `_restore`
+    does; whether it ran before the move died with the process). Returns the old container."""
+    runtime.remove(name + NEXT_SUFFIX)
+    old = _current(runtime, name)
+    if old is None or old.running or not runtime.storage_enforced:
+        return old
+    runtime.resize_volume(provisioning.data_volume(user, storage_mb))
+    return runtime.start(old.id)
+
+
+def _failed(user: User, exc: DomainError, *, actor: str, ip: str | None, details: str) -> None:
+    activity.record(activity.Action.CHANGE_PLAN, actor=actor, target=user.username, ip=ip, outcome=Outcome.FAILURE, details=f"{details}: {exc}")
+
+
+def _change_without_container(runtime: ContainerRuntime, user: User, plan: Plan, limits: plans.Limits, *,
+                              actor: str, ip: str | None, details: str) -> None:
+    try:
+        runtime.resize_volume(provisioning.data_volume(user, limits.storage_mb))  # the next container gets the plan
+    except DomainError as exc:
+        _failed(user, exc, actor=actor, ip=ip, details=details)
+        raise
+    _commit(user, plan, None, actor=actor, ip=ip, details=details)
+
+
+def _move(runtime: ContainerRuntime, user: User, plan: Plan, limits: plans.Limits, old: ContainerInfo, row_id: int,
+          old_storage_mb: int, *, actor: str, ip: str | None, details: str) -> ContainerInfo:
+    """The app moved to `plan`: a new container started, the plan committed, the new one in the old one's place."""
+    try:
+        new = _start_next(runtime, user, limits, old, old_storage_mb)
+    except DomainError as exc:
+        _failed(user, exc, actor=actor, ip=ip, details=details)
+        raise
+    faults.reached("plan_change.next_started")
+    _commit(user, plan, row_id, actor=actor, ip=ip, details=details)
+    faults.reached("plan_change.committed")
+    return finish_move(runtime, old.name, new, keep_running=old.running)
 
 
 def change_plan(admin: CurrentUser, user_id: int, plan_id: int, ip: str | None = None,
@@ -93,24 +162,12 @@ def change_plan(admin: CurrentUser, user_id: int, plan_id: int, ip: str | None =
     with provisioning.user_lock(user.username), provisioning.spawn_slots():
         _, row = provisioning.user_and_row(user.username)
         old = _current(runtime, row.engine_id or row.name) if row and row.state != ContainerState.PROVISIONING.value else None
-        try:
-            if old is None:
-                runtime.resize_volume(provisioning.data_volume(user, limits.storage_mb))  # the next container gets the plan
-                info = None
-            else:
-                with provisioning.panel_action(old.name), provisioning.panel_action(old.name + NEXT_SUFFIX):
-                    info = _replace(runtime, user, limits, old, before.storage_mb)
-        except DomainError as exc:
-            activity.record(activity.Action.CHANGE_PLAN, actor=admin.username, target=user.username, ip=ip,
-                            outcome=Outcome.FAILURE, details=f"{details}: {exc}")
-            raise
-        with session_scope() as session:
-            stored = session.get(User, user.id)
-            if stored is None:
-                raise NotFound("This user no longer exists.")
-            stored.plan_id = plan.id
-            activity.record(activity.Action.CHANGE_PLAN, actor=admin.username, target=user.username, ip=ip, details=details, session=session)
-        if info is not None:
+        info = None
+        if old is None:
+            _change_without_container(runtime, user, plan, limits, actor=admin.username, ip=ip, details=details)
+        else:
+            with provisioning.panel_action(old.name), provisioning.panel_action(old.name + NEXT_SUFFIX):
+                info = _move(runtime, user, plan, limits, old, row.id, before.storage_mb, actor=admin.username, ip=ip, details=details)
             provisioning.save_engine_state(row.id, info)
     app_access.forget_route(user.host_label)
     return f"{user.username} is now on {plan.name}" + ("; their app was recreated on it." if info else "; their next container uses it.")

@@ -25,6 +25,7 @@ from functools import lru_cache
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from saas_panel import faults
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import (
@@ -33,7 +34,7 @@ from saas_panel.errors import (
 )
 from saas_panel.models import Container, ContainerState, Outcome, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime, ContainerSpec, VolumeSpec, get_runtime
-from saas_panel.services import activity, nodes, plans, throttle
+from saas_panel.services import activity, counters, nodes, plans, throttle
 from saas_panel.services.auth import CurrentUser
 
 NAME_RACE_BACKOFF_S = (0.01, 0.05, 0.1, 0.25, 0.5)
@@ -282,10 +283,13 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
     runtime = runtime or get_runtime()
     with user_lock(username), spawn_slots():
         row, user = _claim_row(username)
+        faults.reached("provision.row_written")
         spec = user_spec(row.name, user, _limits(user))
+        started = time.monotonic()
         try:
             with panel_action(row.name):
                 info = _ensure_container(runtime, spec)
+                faults.reached("provision.container_started")
         except DomainError as exc:
             save_engine_state(row.id, None, error=str(exc))
             activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, outcome=Outcome.FAILURE, details=str(exc))
@@ -296,6 +300,7 @@ def provision(username: str, *, actor: str | None = None, ip: str | None = None,
             runtime.remove(info.id)
             runtime.remove_volume(spec.data_volume)
             raise
+        counters.observe(counters.PROVISION_SECONDS, time.monotonic() - started, counters.PROVISION_BUCKETS)
     activity.record(activity.Action.PROVISION, actor=actor or username, target=username, ip=ip, details=f"port {row.host_port}")
     return view_of(row, user)
 
@@ -393,6 +398,7 @@ def _remove_container(runtime: ContainerRuntime, username: str, row: Container, 
     """Remove the container and its row; the caller holds the user's lock."""
     with panel_action(row.name):
         runtime.remove(row.engine_id or row.name)
+    faults.reached("delete.container_removed")
     with session_scope() as session:
         session.delete(session.get(Container, row.id))
         activity.record(activity.Action.REMOVE_CONTAINER, actor=actor, target=username, ip=ip, session=session)

@@ -45,12 +45,17 @@ def page_number(value: int | None) -> int:
         return 1
 
 
-def like_pattern(text: str) -> str:
-    """`%text%` with LIKE's own wildcards escaped, so `50%` or `a_b` match literally.
+def searchable_text(text: str) -> str:
+    """What a search box's `text` searches for: lower case, trimmed, at most MAX_SEARCH_CHARS.
 
-    Control characters are dropped (SQLite would end the pattern at a NUL).
+    Control characters are dropped (SQLite would end a pattern at a NUL).
     """
-    text = "".join(ch for ch in (text or "") if ch.isprintable()).strip()[:MAX_SEARCH_CHARS].lower()
+    return "".join(ch for ch in (text or "") if ch.isprintable()).strip()[:MAX_SEARCH_CHARS].lower()
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's own wildcards escaped, so `50%` or `a_b` match literally."""
+    text = searchable_text(text)
     escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
 
@@ -93,12 +98,21 @@ def is_set(value) -> bool:
     return value not in ANY and (not isinstance(value, str) or value.isprintable())
 
 
-def fetch_page(session: Session, statement, count_statement, page: int, size: int) -> tuple[list, int, int]:
-    """Run a count and one LIMIT/OFFSET page; a page past the end shows the last page."""
+def fetch_page(session: Session, statement, count_statement, page: int, size: int, id_column=None) -> tuple[list, int, int]:
+    """Run a count and one LIMIT/OFFSET page; a page past the end shows the last page.
+
+    With `id_column`, the offset is walked over ids alone (an index-only scan where an index
+    holds the order and the id) and only the page's rows are read: on PostgreSQL, page 2,000 of
+    a million rows takes milliseconds instead of reading 50,000 rows to skip them.
+    """
     total = session.exec(count_statement).one()
     last = max(1, math.ceil(total / size))
     page = min(page, last)
-    rows = session.exec(statement.offset((page - 1) * size).limit(size)).all()
+    if id_column is None:
+        rows = session.exec(statement.offset((page - 1) * size).limit(size)).all()
+    else:
+        ids = statement.with_only_columns(id_column).offset((page - 1) * size).limit(size)
+        rows = session.exec(statement.where(id_column.in_(ids))).all()
     return list(rows), total, page
 
 

@@ -17,6 +17,7 @@ from sqlmodel import delete, func, select
 from saas_panel.db import session_scope
 from saas_panel.errors import Throttled
 from saas_panel.models import ThrottleHit, utcnow
+from saas_panel.services import counters
 
 KEY_MAX_CHARS = 160
 
@@ -52,31 +53,37 @@ def _serialize(session, keys: list[str]) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
+def _take(limits: tuple[Limit, ...], now: datetime | None) -> tuple[int, Limit | None]:
+    """Count one attempt under every limit, or nothing; returns (seconds to wait, the spent limit)."""
+    now = now or utcnow()
+    with session_scope() as session:
+        _serialize(session, [limit.key[:KEY_MAX_CHARS] for limit in limits])
+        waits = [(_retry_after(session, limit, now), limit) for limit in limits]
+        wait, spent = max(waits, key=lambda pair: pair[0], default=(0, None))
+        if not wait:
+            for limit in limits:
+                session.add(ThrottleHit(key=limit.key[:KEY_MAX_CHARS], created_at=now))
+    return wait, spent if wait else None
+
+
 def hit(*limits: Limit, now: datetime | None = None) -> None:
     """Count one attempt under every limit, or raise Throttled (counting nothing) if any is spent.
 
     Check and count share one write transaction, serialized per key, so parallel
-    attempts cannot all slip through on the same last free slot.
+    attempts cannot all slip through on the same last free slot. A refusal is
+    counted for /metrics under the spent key's kind ("login", "api", ...).
     """
-    now = now or utcnow()
-    with session_scope() as session:
-        _serialize(session, [limit.key[:KEY_MAX_CHARS] for limit in limits])
-        wait = max((_retry_after(session, limit, now) for limit in limits), default=0)
-        if not wait:
-            for limit in limits:
-                session.add(ThrottleHit(key=limit.key[:KEY_MAX_CHARS], created_at=now))
+    wait, spent = _take(limits, now)
     if wait:
+        counters.add(f"{counters.THROTTLED}:{spent.key.split(':', 1)[0]}")
         raise Throttled(wait)
 
 
 def once(key: str, window_seconds: int) -> bool:
     """True the first time in each window for `key`: bounds how often an unauthenticated client
     can make the system write something (a refusal in the activity log)."""
-    try:
-        hit(Limit(key, 1, window_seconds))
-    except Throttled:
-        return False
-    return True
+    wait, _ = _take((Limit(key, 1, window_seconds),), None)
+    return not wait
 
 
 def clear(key: str) -> None:

@@ -13,13 +13,14 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
+from saas_panel import faults
 from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import AuthenticationError, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from saas_panel.models import Container, ContainerState, Plan, Role, User
-from saas_panel.services import activity, auth, plans, provisioning
+from saas_panel.models import Container, ContainerState, Plan, Role, User, utcnow
+from saas_panel.services import activity, auth, plans, provisioning, text_search
 from saas_panel.services.auth import CurrentUser, create_user, revoke_user_sessions
-from saas_panel.services.query import Page, contains_any, count_of, fetch_page, is_set, page_number, per_page
+from saas_panel.services.query import Page, count_of, fetch_page, is_set, page_number, per_page
 from saas_panel.services.security import generate_password, hash_password
 from saas_panel.services.validation import CPU_LIMIT_RANGE, MEM_LIMIT_RANGE_MB, check_number, check_password, normalize_email, normalize_username
 
@@ -113,16 +114,19 @@ class UserRow:
     storage_mb: int  # their plan's storage
 
 
-def _with_container_and_plan(statement, default_plan_id: int):
-    """Each user's container (if any) and effective plan joined in."""
-    return statement.outerjoin(Container, Container.user_id == User.id).outerjoin(
-        Plan, Plan.id == func.coalesce(User.plan_id, default_plan_id)
-    )
+def _with_container_and_plan(statement, default_plan_id: int, container: bool = True, plan: bool = True):
+    """Each user's container (if any) and effective plan joined in (at most one row each: the
+    count needs them only to filter on them)."""
+    if container:
+        statement = statement.outerjoin(Container, Container.user_id == User.id)
+    if plan:
+        statement = statement.outerjoin(Plan, Plan.id == func.coalesce(User.plan_id, default_plan_id))
+    return statement
 
 
 def _user_filters(statement, query: UserQuery):
     if query.search and query.search.strip():
-        statement = statement.where(contains_any(query.search, User.username, User.email))
+        statement = statement.where(text_search.matching(text_search.USERS, User, query.search))
     if is_set(query.role):
         statement = statement.where(User.role == query.role)
     if query.status == "active":
@@ -146,8 +150,9 @@ def search_users(query: UserQuery) -> Page[UserRow]:
     with session_scope() as session:
         default_id = plans.default_plan(session).id
         statement = _user_filters(_with_container_and_plan(select(User, Container.state, Plan), default_id), query).order_by(*order)
-        counted = count_of(_user_filters(_with_container_and_plan(select(User.id), default_id), query))
-        rows, total, page = fetch_page(session, statement, counted, wanted, size)
+        joined = _with_container_and_plan(select(User.id), default_id, is_set(query.container_state), is_set(query.plan))
+        counted = count_of(_user_filters(joined, query))
+        rows, total, page = fetch_page(session, statement, counted, wanted, size, id_column=User.id)
     return Page(rows=[_user_row(*row) for row in rows], total=total, page=page, per_page=size)
 
 
@@ -238,6 +243,8 @@ def set_active(admin: CurrentUser, user_id: int, active: bool, ip: str | None = 
     """
     with session_scope() as session:
         user = _target(session, user_id)
+        if active and user.deletion_started_at is not None:
+            raise Conflict("This account is being deleted.")
         if not active:
             _not_self(admin, user, "disable")
             _keep_an_admin(session, user, "disable")
@@ -349,16 +356,36 @@ def delete_own_account(token: str | None, password: str, ip: str | None = None) 
 
 
 def delete_account(username: str, *, actor: str, ip: str | None = None) -> None:
-    """Remove the user's container and files, then the user (sessions go with it; the audit trail stays)."""
-    with session_scope() as session:
-        _keep_an_admin(session, _by_name(session, username), "delete")
-    provisioning.remove_data(username, actor=actor, ip=ip)
+    """Remove the user's container and files, then the user (sessions go with it; the audit trail stays).
+
+    The account is first marked (disabled, sessions ended, `deletion_started_at` set) in the
+    transaction that checks it is not the last administrator: from then on nobody can use it,
+    and a deletion cut short by a crash is finished at the next start (services/recovery.py).
+    """
     with session_scope() as session:
         user = _by_name(session, username)
-        _keep_an_admin(session, user, "delete")  # again, in the deleting transaction: it may have changed
+        _keep_an_admin(session, user, "delete")
+        user.is_active = False
+        user.deletion_started_at = user.deletion_started_at or utcnow()
         revoke_user_sessions(session, user.id)
+    faults.reached("delete.marked")
+    finish_deletion(username, actor=actor, ip=ip)
+
+
+def finish_deletion(username: str, *, actor: str, ip: str | None = None) -> None:
+    """The steps of a marked account's deletion; each does nothing when already done."""
+    provisioning.remove_data(username, actor=actor, ip=ip)
+    faults.reached("delete.data_removed")
+    with session_scope() as session:
+        user = _by_name(session, username)
         activity.record(activity.Action.DELETE_USER, actor=actor, target=username, ip=ip, session=session)  # ids known while the row is there
         session.delete(user)
+
+
+def half_deleted() -> list[str]:
+    """The accounts whose deletion started and did not finish."""
+    with session_scope() as session:
+        return list(session.exec(select(User.username).where(User.deletion_started_at.is_not(None))).all())
 
 
 # --- the API's idempotent provisioning ----------------------------------------

@@ -8,8 +8,8 @@ import logging
 from reflex_base.registry import RegistrationContext
 
 from saas_panel.config import get_settings
-from saas_panel.errors import DomainError
-from saas_panel.services import activity, auth, idle, metrics, provisioning, throttle
+from saas_panel.errors import DomainError, EngineUnavailable
+from saas_panel.services import activity, auth, coordination, idle, metrics, provisioning, recovery, throttle
 
 log = logging.getLogger(__name__)
 _in_flight: dict[str, asyncio.Task] = {}
@@ -39,6 +39,32 @@ async def tab_connected(state) -> bool:
     if namespace is None:
         return True
     return await namespace._token_manager.is_token_connected(state.router.session.client_token)
+
+
+RECOVERY_RETRY_S = 2.0
+RECOVERY_LEASE_TTL_S = 600.0
+
+
+async def recovering() -> None:
+    """Lifespan task: finish or undo what a process that died left half done (services/recovery.py).
+
+    Each worker runs one pass when it starts, one worker at a time (a pass finding nothing is a
+    list call and a few queries); while the engine or the database is down it waits and retries.
+    """
+    lease = coordination.collector_lease(ttl_s=RECOVERY_LEASE_TTL_S, key=recovery.LEASE_KEY)
+    while True:
+        try:
+            if await asyncio.to_thread(lease.acquire_or_renew):
+                try:
+                    await asyncio.to_thread(recovery.recover)
+                    return
+                finally:
+                    await asyncio.to_thread(lease.release)
+        except EngineUnavailable:
+            log.warning("recovery waits for the container engine")
+        except Exception:  # noqa: BLE001 - the database or Redis is down: retried
+            log.exception("recovery failed; retrying")
+        await asyncio.sleep(RECOVERY_RETRY_S)
 
 
 HOUSEKEEPING_INTERVAL_S = 600

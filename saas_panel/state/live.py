@@ -68,11 +68,13 @@ class ContainerLive(rx.SharedState, UsageRoom):
 
     @rx.event
     async def join(self):
+        """Link this tab to its user's room; called again, renew the user's watch (the page does
+        every coordination.WATCH_RENEW_S while it is open)."""
         user = await _session_user(self)
         if user is None:
             return
+        await asyncio.to_thread(watchers().add, user.username)
         if self._linked_to != room_token(user_room(user.username)):
-            await asyncio.to_thread(watchers().add, user.username)
             linked = await enter_room(self, user_room(user.username))
             await linked._fill(user.username)
 

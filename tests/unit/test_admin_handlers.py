@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import func, select
 
 from saas_panel.db import session_scope
-from saas_panel.models import ActivityLog, ApiToken, Container, Node, Plan, User
-from saas_panel.services import api_tokens, auth, plans, users
-from saas_panel.state.admin import ActivityState, ContainersState, OverviewState, PlansState, TokensState, UsersState
+from saas_panel.models import ActivityLog, AlertRule, ApiToken, Container, Node, Plan, User
+from saas_panel.services import alert_rules, api_tokens, auth, plans, users
+from saas_panel.state.admin import ActivityState, AlertsState, ContainersState, OverviewState, PlansState, TokensState, UsersState
 from saas_panel.state.admin.base import is_admin_event
 from saas_panel.state.admin.table import TableState
 from saas_panel.state.auth import AuthState
@@ -33,6 +33,7 @@ def _snapshot(victim_id: int) -> tuple:
             session.exec(select(func.count()).select_from(ActivityLog).where(ActivityLog.outcome != "denied")).one(),
             [(t.id, t.revoked_at) for t in session.exec(select(ApiToken)).all()],
             [plan.model_dump(exclude={"created_at"}) for plan in session.exec(select(Plan).order_by(Plan.id)).all()],
+            [rule.model_dump() for rule in session.exec(select(AlertRule).order_by(AlertRule.id)).all()],
         )
 
 
@@ -43,6 +44,7 @@ def victim_with_container(make_user):
     api_tokens.create(admin, "ci", "admin", 30)
     victim = make_user("victim", "password one")
     plans.ensure_default()
+    alert_rules.create_rule(admin, alert_rules.RuleInput(name="watch", metric="memory", threshold=90, webhook_url="https://hooks.example/x"))
     with session_scope() as session:
         row = Container(user_id=victim.id, name="t-victim", image="img", state="running")
         session.add(row)
@@ -65,10 +67,12 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
     before = _snapshot(victim.id)
     with session_scope() as session:
         token_id = session.exec(select(ApiToken.id)).one()
-    forged = forged_args(victim.id, container_id, token_id, _small_plan_id())
+    with session_scope() as session:
+        rule_id = session.exec(select(AlertRule.id)).one()
+    forged = forged_args(victim.id, container_id, token_id, _small_plan_id(), rule_id)
     calls = 0
     states = admin_states()
-    assert {OverviewState, UsersState, ContainersState, ActivityState, TokensState, PlansState} <= set(states)
+    assert {OverviewState, UsersState, ContainersState, ActivityState, TokensState, PlansState, AlertsState} <= set(states)
 
     for state_cls in states:
         handlers = admin_handlers(state_cls)
@@ -87,6 +91,8 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
                 state.limits_user = state.plan_user = {"id": victim.id, "username": "victim"}
             if state_cls is PlansState:
                 state.editing_id = _small_plan_id()
+            if state_cls is AlertsState:
+                state.editing_id = rule_id
             call(state, handler, **{p: forged[p] for p in params})
             calls += 1
             assert getattr(state, "rows", []) == [], f"{label} leaked rows"
@@ -97,6 +103,7 @@ def test_every_admin_handler_refuses_a_user_session(make_user, victim_with_conta
             assert getattr(state, "nodes", []) == [], f"{label} leaked the nodes"
             assert getattr(state, "draft", {}) == {} and getattr(state, "images", []) == [], f"{label} leaked a plan"
             assert getattr(state, "plan_choices", []) == [], f"{label} leaked the plans"
+            assert getattr(state, "rules", []) == [] and getattr(state, "alerts", []) == [] and getattr(state, "firing", []) == [], f"{label} leaked the alerts"
 
     assert calls >= 35
     assert _snapshot(victim.id) == before
@@ -211,7 +218,7 @@ def test_every_admin_page_is_guarded_and_in_the_sub_navigation():
     from saas_panel.pages.admin import ADMIN_SCREENS
     from saas_panel.saas_panel import app
 
-    assert [screen.route for screen in ADMIN_SCREENS] == ["/admin", "/admin/users", "/admin/plans", "/admin/containers", "/admin/activity", "/admin/tokens"]
+    assert [screen.route for screen in ADMIN_SCREENS] == ["/admin", "/admin/users", "/admin/plans", "/admin/containers", "/admin/activity", "/admin/alerts", "/admin/tokens"]
     for screen in ADMIN_SCREENS:
         page = app._unevaluated_pages[screen.route.strip("/")]
         assert page.on_load[0] == AuthState.require_admin_page, screen.route
@@ -223,3 +230,24 @@ def test_admin_page_guard_sends_strangers_to_login(db, token):
     state = state_with_token(AuthState, token)
     result = call(state, AuthState.event_handlers["require_admin_page"])
     assert "/login" in str(result)
+
+
+def test_alert_rules_from_the_alerts_screen_and_firing_alerts_on_the_overview(victim_with_container):
+    from saas_panel.services import alerts
+    from tests.unit.test_alerts import snapshot_of
+
+    state = _admin_state(AlertsState)
+    form = {"name": "victim memory", "metric": "memory", "threshold": "50", "for_seconds": "0", "scope": "user", "scope_target": "victim"}
+    call(state, AlertsState.event_handlers["create_rule"], form_data=form)
+    assert [row["condition"] for row in state.rules if row["name"] == "victim memory"] == ["memory > 50%"]
+    call(state, AlertsState.event_handlers["create_rule"], form_data=form | {"threshold": "500"})
+    assert "between" in state.create_error  # shown in the dialog, which stays open
+    alerts.evaluate_sweep(alerts.Evaluator.from_database(), snapshot_of(victim=0.75))
+
+    overview = _admin_state(OverviewState)
+    call(overview, OverviewState.event_handlers["load"])
+    assert [(row["rule"], row["username"], row["condition"]) for row in overview.firing] == [("victim memory", "victim", "memory 75% > 50%")]
+    rule_id = next(row["id"] for row in state.rules if row["name"] == "victim memory")
+    call(state, AlertsState.event_handlers["delete_rule"], rule_id=rule_id)
+    call(overview, OverviewState.event_handlers["load"])
+    assert overview.firing == [] and "victim memory" not in [row["name"] for row in state.rules]

@@ -180,3 +180,24 @@ def test_openapi_documents_the_bearer_scheme(api):
     spec = api.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert {"/api/provision", "/api/admin/stats", "/api/user/{username}/port", "/api/activity", "/api/plans", "/api/users/{username}/plan"} <= set(spec["paths"])
+
+
+def test_alert_rules_over_the_api_never_show_the_webhook_url_or_secret_again(api, make_user):
+    make_user("alice")
+    body = {"name": "disk", "metric": "storage", "threshold": 90, "for_seconds": 0, "scope": "user", "scope_target": "alice",
+            "webhook_url": "https://hooks.example/x?token=hidden"}
+    assert api.post("/api/alert-rules", json=body, headers=bearer(api.tokens["read"])).status_code == 403
+    created = api.post("/api/alert-rules", json=body, headers=bearer(api.tokens["admin"]))
+    assert created.status_code == 201, created.text
+    secret = created.json()["webhook_secret"]
+    assert len(secret) >= 40 and created.json()["rule"]["webhook_host"] == "hooks.example"
+    listed = api.get("/api/alert-rules", headers=bearer(api.tokens["read"]))
+    assert [rule["name"] for rule in listed.json()] == ["disk"]
+    assert secret not in listed.text and "hidden" not in listed.text
+    assert api.post("/api/alert-rules", json=body | {"threshold": "90"}, headers=bearer(api.tokens["admin"])).status_code == 422
+    assert api.post("/api/alert-rules", json=body | {"threshold": 150}, headers=bearer(api.tokens["admin"])).status_code == 422  # the service's bound
+    assert api.post("/api/alert-rules", json=body, headers=bearer(api.tokens["admin"])).status_code == 409
+    assert api.get("/api/alerts", params={"firing": True}, headers=bearer(api.tokens["read"])).json() == []
+    rule_id = listed.json()[0]["id"]
+    assert api.delete(f"/api/alert-rules/{rule_id}", headers=bearer(api.tokens["admin"])).json() == {"deleted": "disk"}
+    assert api.delete(f"/api/alert-rules/{rule_id}", headers=bearer(api.tokens["admin"])).status_code == 404

@@ -1,4 +1,4 @@
-"""Raw API tokens and one-time passwords never enter the Reflex state store.
+"""Raw API tokens, one-time passwords and webhook secrets never enter the Reflex state store.
 
 Reflex pickles the state (to disk, or into Redis) after every event and every
 `yield` of a handler, so a secret shown once must travel only in the events
@@ -11,8 +11,8 @@ import pytest
 from reflex_base.event import Event
 from reflex_base.utils.format import json_dumps
 
-from saas_panel.services import api_tokens, auth, users
-from saas_panel.state.admin import TokensState, UsersState
+from saas_panel.services import alert_rules, api_tokens, auth, users
+from saas_panel.state.admin import AlertsState, TokensState, UsersState
 from tests.handlers import call, run, state_with_token
 
 
@@ -98,3 +98,18 @@ def test_a_generated_account_password_is_shown_but_never_stored(admin, monkeypat
     password = _shown_not_stored(monkeypatch, state, UsersState.event_handlers["create_user"], (users, "admin_create_user"), lambda created: created.password, form_data=form)
     assert auth.authenticate("bob", password).username == "bob"
     assert state.one_time_password_user == "bob"
+
+
+def test_a_webhook_secret_is_shown_but_never_stored_and_its_url_never_sent_back(admin, monkeypatch):
+    state = state_with_token(AlertsState, admin)
+    url = "https://hooks.example/alerts?token=do-not-show"
+    form = {"name": "memory", "metric": "memory", "threshold": "90", "for_seconds": "60", "scope": "everyone", "webhook_url": url}
+    secret = _shown_not_stored(monkeypatch, state, AlertsState.event_handlers["create_rule"], (alert_rules, "create_rule"), lambda saved: saved.webhook_secret, form_data=form)
+    assert len(secret) >= 40 and state.new_secret_rule == "memory"
+    assert [row["webhook"] for row in state.rules] == ["hooks.example"]
+    call(state, AlertsState.event_handlers["open_edit"], rule_id=state.rules[0]["id"])
+    assert state.edit_open and state.editing_has_webhook and "do-not-show" not in _stored(state).decode(errors="replace")
+    # Saving the edit form without a new URL keeps the webhook and its secret.
+    call(state, AlertsState.event_handlers["update_rule"], form_data={**form, "webhook_url": "", "threshold": "95", "enabled": "on"})
+    [rule] = alert_rules.list_rules()
+    assert (rule.threshold, rule.webhook_url, rule.enabled) == (95.0, url, True)

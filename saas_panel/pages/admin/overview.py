@@ -110,6 +110,38 @@ def _recent_row(row: dict) -> rx.Component:
     )
 
 
+def _firing_row(row: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.badge("firing", color_scheme="red")),
+        rx.table.cell(row["rule"]),
+        rx.table.cell(row["username"]),
+        rx.table.cell(row["condition"], white_space="nowrap"),
+        rx.table.cell(row["fired_at"], white_space="nowrap"),
+    )
+
+
+def _firing_alerts() -> rx.Component:
+    """The alerts firing now; nothing when none are."""
+    return rx.cond(
+        OverviewState.firing.length() > 0,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.text("Firing alerts", size="2", color_scheme="red", weight="medium"),
+                    rx.spacer(),
+                    rx.link("Alerts and rules", href="/admin/alerts", size="2"),
+                    width="100%",
+                ),
+                rx.box(rx.table.root(rx.table.body(rx.foreach(OverviewState.firing, _firing_row)), size="1", width="100%"), overflow_x="auto", width="100%"),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+            id="firing-alerts",
+        ),
+    )
+
+
 def _recent() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -216,6 +248,7 @@ def overview_page() -> list[rx.Component]:
             wrap="wrap",
             width="100%",
         ),
+        _firing_alerts(),
         _by_state(),
         _nodes(),
         _orphans(),

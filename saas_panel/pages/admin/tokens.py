@@ -51,7 +51,7 @@ def _create_dialog() -> rx.Component:
         "New API token",
         [
             form_field("Name", rx.input(name="name", required=True, max_length=64, placeholder="e.g. billing sync", id="token-name", width="100%")),
-            select_field("Scope", "scope", [("read", "Read: GET routes only"), ("admin", "Admin: everything")], "read", id="token-scope"),
+            select_field("Scope", "scope", [("read", "Read: GET routes only"), ("admin", "Admin: everything"), ("metrics", "Metrics: GET /metrics only (Prometheus)")], "read", id="token-scope"),
             form_field("Expires in (days)", rx.input(name="expires_in_days", type="number", min=low, max=high, step=1, default_value="90", id="token-days", width="100%")),
         ],
         S.create_token,

@@ -7,10 +7,12 @@ from typing import ClassVar
 import reflex as rx
 
 from saas_panel import presentation
-from saas_panel.services import overview
+from saas_panel.services import alerts, overview
 from saas_panel.services.activity import Action
 from saas_panel.state.admin.base import AdminBase
 from saas_panel.state.admin.table import ScreenState
+
+FIRING_SHOWN = 10
 
 
 class OverviewState(ScreenState, AdminBase):
@@ -26,6 +28,7 @@ class OverviewState(ScreenState, AdminBase):
     engine_ok: bool = True
     recent: list[dict] = []
     nodes: list[dict] = []  # an engine of several hosts only: presentation.node_row
+    firing: list[dict] = []  # presentation.alert_row of the alerts firing now
     loaded: bool = False
 
     @rx.var
@@ -36,7 +39,7 @@ class OverviewState(ScreenState, AdminBase):
 
     def _clear(self) -> None:
         self.users_total = self.users_active = self.containers_total = self.sampled = 0
-        self.containers, self.recent, self.nodes, self.loaded = [], [], [], False
+        self.containers, self.recent, self.nodes, self.firing, self.loaded = [], [], [], [], False
 
     async def _refresh(self) -> None:
         data = await self._run(overview.overview)
@@ -49,4 +52,5 @@ class OverviewState(ScreenState, AdminBase):
         self.engine_ok = data.engine_ok
         self.recent = [presentation.activity_row(row) for row in data.recent]
         self.nodes = [presentation.node_row(row) for row in data.nodes]
+        self.firing = [presentation.alert_row(row) for row in await self._run(alerts.recent_alerts, FIRING_SHOWN, True)]
         self.loaded = True

@@ -1,0 +1,38 @@
+"""Fault-injection tests: real processes killed, stopped or starved, and what the panel does after."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from saas_panel.db import build_engine
+from tests.conftest import empty_postgres
+from tests.integration.conftest import docker_client, engine  # noqa: F401 - fixtures shared with the integration tests
+
+FAULTS_DATABASE = "saas_panel_faults"  # beside the e2e panel's, which may be running in the same session
+
+
+def panel_settings() -> dict[str, str]:
+    """A real panel's settings for these tests: SQLite and one worker, or in the second run of
+    `make test` PostgreSQL (a database of their own, emptied), Redis and several workers."""
+    settings = {"SAAS_PANEL_METRICS_INTERVAL": "1", "SAAS_PANEL_BCRYPT_ROUNDS": "4",
+                "SAAS_PANEL_BIND_HOST": "127.0.0.1"}  # the tests reach the apps on a loopback port
+    e2e_url = os.environ.get("SAAS_PANEL_TEST_E2E_DB_URL")
+    if e2e_url:
+        settings.update(REFLEX_DB_URL=empty_postgres(own_database(e2e_url, FAULTS_DATABASE)),
+                        REFLEX_REDIS_URL=os.environ["SAAS_PANEL_TEST_REDIS_URL"], GRANIAN_WORKERS="3")
+    return settings
+
+
+def own_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` on the same server, created if missing."""
+    server = build_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
