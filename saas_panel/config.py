@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, validation_alias="REFLEX_REDIS_URL",
                                   description="Redis for Reflex's state manager, the collector lease and shared watchers (several workers)")
     metrics_interval: PositiveFloat = Field(5.0, description="Seconds between metric samples")
+    inventory_reconcile_seconds: PositiveFloat = Field(
+        60, description="Seconds between two full lists of the containers while the collector follows the engine's events "
+        "(a safety net: in between, a sweep asks the engine nothing)")
     metrics_raw_minutes: PositiveInt = Field(120, description="Raw samples are kept this long, then folded into one-minute averages")
     metrics_rollup_days: PositiveInt = Field(7, description="One-minute averages are kept this long")
     # The edge (Caddy) in front of the panel and of every user's app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import queue
 import tarfile
 import threading
 import uuid
@@ -28,22 +29,27 @@ MIB = 1024 * 1024
 WAIT_LIMIT_S = 30  # a test that forgets to release a SlowRuntime fails instead of hanging
 
 
-class QuietEventStream(EventStream):
-    """A stream on which nothing happens until it is closed."""
+class FakeEventStream(EventStream):
+    """What the fake engine does while the stream is open, as events; ends when closed or broken."""
 
     def __init__(self):
-        self._closed = threading.Event()
+        self._events: queue.Queue = queue.Queue()
+
+    def put(self, event: ContainerEvent | None) -> None:
+        self._events.put(event)
 
     def __iter__(self) -> Iterator[ContainerEvent]:
-        self._closed.wait()
-        return iter(())
+        while (event := self._events.get()) is not None:
+            yield event
 
     def close(self) -> None:
-        self._closed.set()
+        self._events.put(None)
 
 
 class FakeRuntime(ContainerRuntime):
     """Containers as ContainerInfo values by id: created running, with an address and (if asked) a host port.
+    Every change is an event on the streams `events()` opened, as an engine's would be (`crash`
+    and `vanish` are changes behind the panel's back).
     Data volumes are their owners by name; what their files take is `volume_bytes`, set by tests.
     An engine of several hosts when a test sets `node_list` (what nodes() returns) and `node`
     (the hostname new containers run on)."""
@@ -60,6 +66,13 @@ class FakeRuntime(ContainerRuntime):
         self._numbers = itertools.count(1)
         self.node_list: list[NodeInfo] = []
         self.node: str | None = None
+        self.streams: list[FakeEventStream] = []
+        self.list_calls = 0
+
+    def _announce(self, info: ContainerInfo, action: str, state: str | None) -> None:
+        event = ContainerEvent(container_id=info.id, name=info.name, action=action, owner=info.owner, state=state)
+        for stream in self.streams:
+            stream.put(event)
 
     def ping(self) -> bool:
         return True
@@ -89,7 +102,8 @@ class FakeRuntime(ContainerRuntime):
                 node=self.node,
             )
             self.containers[info.id] = info
-            return info
+        self._announce(info, "start", "running")
+        return info
 
     def _find(self, name_or_id: str) -> ContainerInfo:
         found = self.containers.get(name_or_id) or next((i for i in self.containers.values() if i.name == name_or_id), None)
@@ -101,8 +115,9 @@ class FakeRuntime(ContainerRuntime):
         with self._lock:
             info = self._find(name_or_id)
             started_at = datetime.now(timezone.utc) if state == "running" else None
-            self.containers[info.id] = replace(info, state=state, started_at=started_at)
-            return self.containers[info.id]
+            info = self.containers[info.id] = replace(info, state=state, started_at=started_at)
+        self._announce(info, "start" if state == "running" else "die", "running" if state == "running" else "stopped")
+        return info
 
     def start(self, container_id: str) -> ContainerInfo:
         return self._set_state(container_id, "running")
@@ -116,9 +131,10 @@ class FakeRuntime(ContainerRuntime):
     def remove(self, container_id: str) -> None:
         with self._lock:
             try:
-                del self.containers[self._find(container_id).id]
+                info = self.containers.pop(self._find(container_id).id)
             except ContainerNotFound:
-                pass
+                return
+        self._announce(info, "destroy", "missing")
 
     def remove_volume(self, volume: VolumeSpec) -> bool:
         with self._lock:
@@ -151,12 +167,23 @@ class FakeRuntime(ContainerRuntime):
             info = self._find(container_id)
             if any(other.name == name for other in self.containers.values() if other.id != info.id):
                 raise ContainerExists("A container with this name already exists.")
-            self.containers[info.id] = replace(info, name=name)
-            return self.containers[info.id]
+            info = self.containers[info.id] = replace(info, name=name)
+        self._announce(info, "rename", None)
+        return info
 
     def vanish(self, name: str) -> None:
         """The container goes away behind the panel's back (removed by hand, lost with the engine's data)."""
         self.remove(name)
+
+    def crash(self, name: str) -> None:
+        """The app dies behind the panel's back."""
+        self._set_state(name, "exited")
+
+    def break_streams(self) -> None:
+        """Every open event stream ends, as when the engine's connection drops."""
+        streams, self.streams = self.streams, []
+        for stream in streams:
+            stream.close()
 
     def inspect(self, name_or_id: str) -> ContainerInfo:
         with self._lock:
@@ -181,6 +208,7 @@ class FakeRuntime(ContainerRuntime):
 
     def list_managed(self) -> list[ContainerInfo]:
         with self._lock:
+            self.list_calls += 1
             return [info for info in self.containers.values() if info.labels.get(MANAGED_LABEL) == "true"]
 
     def logs(self, container_id: str, tail: int = 200) -> str:
@@ -193,7 +221,9 @@ class FakeRuntime(ContainerRuntime):
         return {info.id: UsageSample(cpu_ns=0, mem_bytes=0, mem_limit_bytes=info.mem_limit_bytes, read_at=0.0) for info in running}
 
     def events(self) -> EventStream:
-        return QuietEventStream()
+        stream = FakeEventStream()
+        self.streams.append(stream)
+        return stream
 
     def nodes(self) -> list[NodeInfo]:
         return list(self.node_list)
@@ -206,8 +236,9 @@ class FakeRuntime(ContainerRuntime):
             target = next((n for n in candidates if n.ready and n.available and n.hostname != info.node), None)
             if target is None:
                 raise EngineError("No Swarm node is ready to take an app.")
-            self.containers[info.id] = replace(info, node=target.hostname, state="running")
-            return self.containers[info.id]
+            info = self.containers[info.id] = replace(info, node=target.hostname, state="running")
+        self._announce(info, "start", "running")
+        return info
 
 
 class AddresslessRuntime(FakeRuntime):

@@ -117,7 +117,7 @@ class UsageSample:
 
 @dataclass(frozen=True)
 class ContainerEvent:
-    container_id: str
+    container_id: str  # the ContainerInfo.id of what it is about (on Swarm: the service's)
     name: str
     action: str  # the engine's word (start, die, destroy, ...), kept for the activity log
     owner: str | None

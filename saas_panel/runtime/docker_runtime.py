@@ -42,9 +42,12 @@ STATS_API_CONCURRENCY = 16
 ARCHIVE_CHUNK_BYTES = 256 * 1024
 DISK_USAGE_WAIT_S = 60  # for another process's disk usage report (the engine runs one at a time)
 DISK_USAGE_RETRY_S = 0.25
-# The events that change a container's state, and the state each leaves it in (ContainerEvent.state).
-# Only these are asked for: healthcheck exec_* events are the bulk otherwise.
+# The events that change a container (its state, its name, its being there), and the state each
+# leaves it in (ContainerEvent.state). Only these are asked for: healthcheck exec_* events are the
+# bulk otherwise.
 EVENT_STATES = {
+    "create": None,  # created, not started: the collector's inventory takes it in
+    "rename": None,
     "start": "running",
     "restart": "running",
     "unpause": "running",
@@ -532,6 +535,7 @@ class DockerRuntime(ContainerRuntime):
     def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
         samples: dict[str, UsageSample] = {}
         remote: list[str] = []
+        self._cgroups.keep_only(container_ids)
         for container_id in container_ids:
             sample = self._cgroups.read(container_id)
             if sample is None:

@@ -61,6 +61,7 @@ from saas_panel.runtime.docker_runtime import (
 log = logging.getLogger(__name__)
 
 SERVICE_NAME_LABEL = "com.docker.swarm.service.name"
+SERVICE_ID_LABEL = "com.docker.swarm.service.id"
 NODE_LABEL = "saas-panel.node"  # the node id a service is pinned to (where its volume lives)
 CONVERGE_TIMEOUT_S = 90  # a node on vfs storage (no overlay mount) copies the whole image for every new container
 CONVERGE_POLL_S = 0.2
@@ -211,7 +212,7 @@ def _event(raw: dict) -> ContainerEvent | None:
                               owner=None, state="missing")
     if SERVICE_NAME_LABEL not in attributes:
         return None
-    return ContainerEvent(container_id=actor.get("ID", ""), name=attributes[SERVICE_NAME_LABEL], action=action,
+    return ContainerEvent(container_id=attributes.get(SERVICE_ID_LABEL, ""), name=attributes[SERVICE_NAME_LABEL], action=action,
                           owner=attributes.get(OWNER_LABEL), state=NODE_EVENT_STATES.get(action))
 
 
@@ -552,10 +553,9 @@ class SwarmRuntime(ContainerRuntime):
     def usage(self, container_ids: list[str]) -> dict[str, UsageSample]:
         samples: dict[str, UsageSample] = {}
         remote: list[tuple[str, str, str]] = []
-        for service_id in container_ids:
-            container_id, node_id = self._containers.get(service_id, (None, None))
-            if container_id is None:
-                continue
+        located = {service_id: self._containers[service_id] for service_id in container_ids if service_id in self._containers}
+        self._cgroups.keep_only([container_id for container_id, _ in located.values()])
+        for service_id, (container_id, node_id) in located.items():
             sample = self._cgroups.read(container_id)  # the node's cgroups, when it shares this host's
             if sample is None:
                 remote.append((service_id, container_id, node_id))

@@ -3,8 +3,10 @@
 Every backend worker runs the loop, but only the worker holding the collector
 lease works; the others try to take the lease every interval. The holder
 follows the engine's events (a container stopped anywhere shows within a
-second), sweeps every SAAS_PANEL_METRICS_INTERVAL (usage, reconciliation, the
-platform's series and, on an engine of several hosts, its nodes), measures
+second, and the sweeps ask the engine nothing but a reconciliation list now
+and then: services/inventory.py), sweeps every SAAS_PANEL_METRICS_INTERVAL
+(usage, reconciliation, the platform's series and, on an engine of several
+hosts, its nodes), measures
 every user's storage every SAAS_PANEL_STORAGE_CHECK_SECONDS and reopens the
 event stream whenever the engine comes back. Results go to a `Publisher`; this module knows nothing about pages.
 """
@@ -145,7 +147,8 @@ class CollectorLoop:
             log.info("moved off drained nodes: %s", moved)
 
     async def _follow_events(self) -> None:
-        """Apply engine events as they come, reconnecting after outages."""
+        """Apply engine events as they come (in a thread: `Collector.follow`) and publish the changes,
+        reconnecting after outages."""
         loop = asyncio.get_running_loop()
         while True:
             queue: asyncio.Queue = asyncio.Queue()
@@ -157,8 +160,8 @@ class CollectorLoop:
 
             def pump() -> None:
                 try:
-                    for event in stream:
-                        loop.call_soon_threadsafe(queue.put_nowait, event)
+                    for change in self.collector.follow(stream):
+                        loop.call_soon_threadsafe(queue.put_nowait, change)
                 except EngineUnavailable:
                     pass
                 finally:
@@ -166,20 +169,19 @@ class CollectorLoop:
 
             reader = loop.run_in_executor(None, pump)
             try:
-                while (event := await queue.get()) is not None:
-                    await self._apply_and_publish(event)
+                while (change := await queue.get()) is not None:
+                    await self._publish_status(*change)
             finally:
                 stream.close()
                 await reader
             await asyncio.sleep(EVENT_RETRY_S)
 
-    async def _apply_and_publish(self, event) -> None:
+    async def _publish_status(self, owner: str, status: str) -> None:
         try:
-            changed = await asyncio.to_thread(self.collector.apply_event, event)
-            if changed is not None and changed[0] in await asyncio.to_thread(self.watching.current):
-                await self.publisher.status(*changed)
-        except Exception:  # noqa: BLE001 - one event the database or Redis could not take must not end the stream
-            log.exception("applying engine event %s failed", getattr(event, "action", event))
+            if owner in await asyncio.to_thread(self.watching.current):
+                await self.publisher.status(owner, status)
+        except Exception:  # noqa: BLE001 - a change Redis or the page could not take must not end the stream
+            log.exception("publishing %s's new state failed", owner)
 
     async def _check_alerts(self, snapshot: Snapshot) -> None:
         """Evaluate the alert rules on this sweep; send the webhooks beside the loop (retries take seconds)."""

@@ -1,30 +1,33 @@
 """The collector: follows the engine, keeps the DB in step with it, and samples usage.
 
-One Collector runs per deployment. Each `sweep()` makes one list call to the
-engine (no per-container inspect), reads CPU and memory counters (cgroup files
-when the engine is local), computes CPU% from its own deltas, reconciles the
-`containers` table with what the engine reports, and stores a metrics row per
-running container. On an engine of several hosts it also records each node's
-state (`nodes.sync`) and which node each container runs on. Engine events
-(`apply_event`) update a single row at once between sweeps.
+One Collector runs per deployment. Each `sweep()` takes the managed containers from its
+`Inventory` (no engine call while the collector follows the engine's events, one list call
+otherwise), reads CPU and memory counters (cgroup files when the engine is local), computes
+CPU% from its own deltas, reconciles the `containers` table with what the engine reports, and
+stores a metrics row per running container. On an engine of several hosts it also records each
+node's state (`nodes.sync`) and which node each container runs on. `follow()` applies engine
+events as they come: to the inventory, and to the single row each is about.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import select
 
+from saas_panel.config import get_settings
 from saas_panel.db import session_scope
 from saas_panel.errors import EngineError, EngineUnavailable
 from saas_panel.models import Container, ContainerState, User, utcnow
 from saas_panel.runtime import ContainerInfo, ContainerRuntime
-from saas_panel.runtime.base import ContainerEvent, UsageSample
+from saas_panel.runtime.base import ContainerEvent, EventStream, UsageSample
 from saas_panel.runtime.cgroups import cpu_percent
 from saas_panel.services import activity, metrics, nodes
+from saas_panel.services.inventory import Inventory
 from saas_panel.services.provisioning import engine_state, panel_action_in_progress
 
 log = logging.getLogger(__name__)
@@ -65,14 +68,16 @@ class Snapshot:
 
 
 class Collector:
-    def __init__(self, runtime: ContainerRuntime):
+    def __init__(self, runtime: ContainerRuntime, reconcile_every: float | None = None):
+        """`reconcile_every`: seconds between full lists while following events (default: the setting)."""
         self.runtime = runtime
+        self.inventory = Inventory(runtime, reconcile_every or get_settings().inventory_reconcile_seconds)
         self._previous: dict[str, UsageSample] = {}
         self._last_compact = 0.0
 
     def sweep(self, store: bool = True) -> Snapshot:
         """One full refresh: engine state, usage, reconciliation and (if `store`) metrics rows."""
-        infos = self.runtime.list_managed()
+        infos = self.inventory.containers()
         running = [info for info in infos if info.running]
         samples = self.runtime.usage([info.id for info in running])
         usage = []
@@ -153,6 +158,23 @@ class Collector:
                 by_state[row.state] = by_state.get(row.state, 0) + 1
         orphans = sorted(name for name in by_name if name not in row_ids)
         return changed, orphans, by_state, row_ids
+
+    def follow(self, stream: EventStream) -> Iterator[tuple[str, str]]:
+        """Apply a just-opened stream's events as they come, yielding each (owner, new state) of a row
+        (blocking: run it in a thread). While it runs, sweeps take the inventory instead of asking the engine."""
+        self.inventory.stream_opened()
+        try:
+            for event in stream:
+                try:
+                    self.inventory.apply(event)
+                    changed = self.apply_event(event)
+                except Exception:  # noqa: BLE001 - one event the database could not take must not end the stream
+                    log.exception("applying engine event %s failed", event.action)
+                    continue
+                if changed is not None:
+                    yield changed
+        finally:
+            self.inventory.stream_ended()
 
     def apply_event(self, event: ContainerEvent) -> tuple[str, str] | None:
         """Update the one row an engine event is about; return (owner, new state) if it changed."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from devtools.events import eventually, following
 from saas_panel.errors import EngineUnavailable
 from saas_panel.runtime.docker_runtime import DockerRuntime
 from saas_panel.services import provisioning
@@ -161,3 +162,26 @@ def test_the_loop_shows_the_outage_then_follows_events_again(relay, engine, make
     asyncio.run(scenario())
     assert ("gina", None, None) in publisher.published("usage")  # her dashboard was told the engine is gone
     assert publisher.published("status") == [("gina", "stopped")]
+
+
+def test_the_inventory_is_listed_again_after_the_event_stream_drops(relay, engine, make_user, monkeypatch):
+    monkeypatch.setattr(provisioning, "EVENT_TRAIL_S", 0.0)
+    make_user("hank")
+    hank = provisioning.provision("hank")
+    collector = Collector(_runtime(relay))
+    with following(collector):
+        collector.sweep()
+        relay.stop()  # the stream's connection is cut
+        eventually(lambda: not collector.inventory.following, "the stream to end")
+        subprocess.run(["docker", "kill", hank.name], check=True, capture_output=True)  # nobody hears of it
+        relay.start()
+        lists = collector.inventory.lists
+        assert ("hank", "stopped") in collector.sweep().changed  # no stream: the sweep lists
+        assert collector.inventory.lists == lists + 1
+    with following(collector):  # a new stream, and a list after it opened
+        collector.sweep()
+        subprocess.run(["docker", "start", hank.name], check=True, capture_output=True)
+        eventually(lambda: any(info.name == hank.name and info.running for info in collector.inventory.containers()),
+                   "the start event")
+        assert "hank" in [usage.owner for usage in collector.sweep().containers]
+    assert collector.inventory.lists == lists + 2

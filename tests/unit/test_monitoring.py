@@ -66,8 +66,30 @@ def test_stat_keys_are_matched_whole_at_any_line(tmp_path):
     _write(scope / "cpu.stat", "usage_usec 7\n")  # first line, no trailing text
     _write(scope / "memory.current", "100\n")
     _write(scope / "memory.stat", "total_inactive_file 90\ninactive_file 40")  # last line, no newline
+    _write(scope / "memory.max", "max\n")
     sample = CgroupReader(tmp_path).read(CID)
     assert (sample.cpu_ns, sample.mem_bytes) == (7000, 60)
+
+
+def _v1_cgroup(root: Path, container_id: str, cpu_ns: int) -> None:
+    _write(root / "cpuacct" / "docker" / container_id / "cpuacct.usage", f"{cpu_ns}\n")
+    memory = root / "memory" / "docker" / container_id
+    _write(memory / "memory.usage_in_bytes", "100\n")
+    _write(memory / "memory.stat", "total_inactive_file 40\n")
+    _write(memory / "memory.limit_in_bytes", "1000\n")
+
+
+def test_open_files_are_read_again_and_past_the_budget_files_are_read_by_path(tmp_path):
+    reader = CgroupReader(tmp_path, fd_budget=4)  # one container's files
+    _v1_cgroup(tmp_path, CID, 1)
+    _v1_cgroup(tmp_path, "b" * 64, 2)
+    assert [reader.read(CID).cpu_ns, reader.read("b" * 64).cpu_ns] == [1, 2]
+    _v1_cgroup(tmp_path, CID, 11)
+    _v1_cgroup(tmp_path, "b" * 64, 12)
+    assert [reader.read(CID).cpu_ns, reader.read("b" * 64).cpu_ns] == [11, 12]
+    reader.keep_only(["b" * 64])  # CID's files closed: b's now fit in the budget
+    _v1_cgroup(tmp_path, "b" * 64, 13)
+    assert reader.read("b" * 64).cpu_ns == 13
 
 
 def test_cgroup_reader_survives_garbage(tmp_path):

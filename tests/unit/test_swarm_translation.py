@@ -29,10 +29,10 @@ def test_a_node_without_an_address_of_its_own_takes_its_manager_address():
 
 def test_node_events_name_the_service_and_old_task_containers_going_change_nothing():
     died = {"Type": "container", "Action": "die", "Actor": {"ID": "c1", "Attributes": {
-        "com.docker.swarm.service.name": "saas-user-ann", "saas-panel.owner": "ann"}}}
-    assert (_event(died).name, _event(died).state) == ("saas-user-ann", "stopped")
+        "com.docker.swarm.service.name": "saas-user-ann", "com.docker.swarm.service.id": "s1", "saas-panel.owner": "ann"}}}
+    assert (_event(died).container_id, _event(died).name, _event(died).state) == ("s1", "saas-user-ann", "stopped")
     destroyed = {**died, "Action": "destroy"}
     assert _event(destroyed).state is None
     removed = {"Type": "service", "Action": "remove", "Actor": {"ID": "s1", "Attributes": {"name": "saas-user-ann"}}}
-    assert (_event(removed).name, _event(removed).state) == ("saas-user-ann", "missing")
+    assert (_event(removed).container_id, _event(removed).name, _event(removed).state) == ("s1", "saas-user-ann", "missing")
     assert _event({"Type": "container", "Action": "die", "Actor": {"Attributes": {}}}) is None
