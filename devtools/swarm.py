@@ -6,6 +6,7 @@
         fleet.node_url(name)       # that node's own engine
         fleet.stop_node(name)      # the node is lost...
         fleet.start_node(name)     # ...and back: its engine is up and it is ready in the swarm again
+        fleet.restart_node(name)   # `docker restart`: the node's engine stops and starts again
 
     python -m devtools.swarm up 3  # leaves the fleet running and prints its nodes
     python -m devtools.swarm down  # removes every fleet made here (or: down ID, the one fleet)
@@ -195,6 +196,14 @@ class Fleet:
     def start_node(self, name: str) -> None:
         """The node comes back: its engine restarts and it rejoins the swarm on its own."""
         _docker("start", name)
+        self._wait_back(name)
+
+    def restart_node(self, name: str) -> None:
+        """`docker restart` of the node: its engine stops its containers and starts again."""
+        _docker("restart", name)
+        self._wait_back(name)
+
+    def _wait_back(self, name: str) -> None:
         self._wait_engine(Node(name, self._address(name)))
         _wait(f"{name} back in the swarm", lambda: self.engine(name).info()["Swarm"]["LocalNodeState"] == "active")
         self._wait_swarm_ready()

@@ -61,7 +61,7 @@ def test_provision_creates_one_hardened_container(engine, make_user, docker_clie
     assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}
     assert attrs["Config"]["User"] == "65534:65534"
     assert host["Init"] is True
-    assert host["RestartPolicy"]["Name"] == "on-failure"
+    assert host["RestartPolicy"]["Name"] == "unless-stopped"
     assert not host.get("Binds")  # no host path: the only mount is the user's own volume, at /data
     [mount] = attrs["Mounts"]
     assert (mount["Type"], mount["Name"], mount["Destination"], mount["RW"]) == ("volume", f"{engine}data-{user.id}", "/data", True)

@@ -1,0 +1,52 @@
+"""The panel's Docker engine restarts under an open dashboard (`docker restart` of a Docker-in-docker
+node that is the panel's engine; never the host's): the page shows the outage, then the app
+running again, without a reload."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from playwright.sync_api import expect
+
+from devtools.panel import running_panel
+from devtools.swarm import NODE_IMAGE, Fleet
+from tests.e2e.conftest import ADMIN_PASSWORD, _panel_settings
+from tests.e2e.helpers import sign_up_until_running
+from tests.prerequisites import skip_outside_ci
+
+pytestmark = [pytest.mark.browser, pytest.mark.engine, pytest.mark.faults, pytest.mark.swarm]
+OUTAGE_TIMEOUT_MS = 60_000
+RECOVERY_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def node_panel(tmp_path):
+    """A panel whose engine is a one-node fleet's engine."""
+    if subprocess.run(["docker", "image", "inspect", NODE_IMAGE], capture_output=True).returncode != 0:
+        skip_outside_ci(f"no {NODE_IMAGE}: build it with `bash scripts/swarm_node_image.sh`")
+    with Fleet(1) as fleet:
+        name = fleet.nodes[0].name
+        settings = {**_panel_settings(), "DOCKER_HOST": fleet.node_url(name), "SAAS_PANEL_STORAGE_QUOTA": "none", "SAAS_PANEL_BIND_HOST": "0.0.0.0"}
+        with running_panel(tmp_path, ADMIN_PASSWORD, settings) as panel:
+            yield fleet, name, panel
+
+
+def test_an_open_dashboard_follows_an_engine_restart_without_a_reload(browser, node_panel):
+    fleet, name, panel = node_panel
+    context = browser.new_context(base_url=panel.base_url)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        sign_up_until_running(page, "restarted")
+        navigations = []
+        page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
+
+        fleet.restart_node(name)
+
+        expect(page.get_by_text("Container engine unavailable")).to_be_visible(timeout=OUTAGE_TIMEOUT_MS)
+        expect(page.get_by_text("Container engine unavailable")).to_be_hidden(timeout=RECOVERY_TIMEOUT_MS)
+        expect(page.locator("#container-status")).to_have_text("running", timeout=RECOVERY_TIMEOUT_MS)
+        assert navigations == []  # the same page throughout
+    finally:
+        context.close()
