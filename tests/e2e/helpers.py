@@ -7,6 +7,9 @@ def sign_up(page, username: str, password: str = "e2e user password", email: str
     submit_when_ready(page, "/signup", {"username": username, "email": email or f"{username}@example.com", "password": password}, "#signup-submit")
 
 
+POINT_SELECTOR = "#cpu-chart .recharts-area-curve"  # the dashboard's CPU curve: its path changes with each new point
+
+
 def sign_up_until_running(page, username: str) -> None:
     """Sign up and wait on the dashboard until the new container runs."""
     from playwright.sync_api import expect

@@ -9,9 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import log_out, sign_up
+from tests.e2e.helpers import POINT_SELECTOR, log_out, sign_up
 
-POINT_SELECTOR = "#cpu-chart .recharts-area-curve"
 
 
 def _signed_up_with_running_container(page, name: str | None = None) -> str:
