@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from devtools.dashboards import open_dashboards, sign_in_users
+from tests.handlers import run
 
 pytestmark = pytest.mark.engine
 
@@ -45,7 +46,7 @@ def test_every_open_dashboard_receives_every_sweep(panel_process, monkeypatch):
     monkeypatch.setenv("SAAS_PANEL_SIGNUP_GLOBAL_LIMIT", "10000")  # as the panel's: the browser tests sign up too
     tokens = sign_in_users(f"lt{uuid.uuid4().hex[:6]}", 0, TABS)
 
-    received = asyncio.run(_sweeps_received(panel_process.base_url, tokens))
+    received = run(_sweeps_received(panel_process.base_url, tokens))  # not asyncio.run: a browser test may own this thread's loop
 
     assert len(received) == TABS
     assert min(received) >= SWEEPS, sorted(received)

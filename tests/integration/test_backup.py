@@ -187,7 +187,11 @@ def test_a_backup_taken_while_the_panel_writes_restores_whole_on_a_new_secret(pa
 def test_an_older_backup_replaces_newer_tables_and_is_migrated(panel_db, tmp_path):
     config = migrations.alembic_config()
     command.downgrade(config, "0006")
-    auth.register("before", "before@example.com", PASSWORD)
+    with session_scope() as session:  # the columns of users at 0006 (the model has more by now)
+        session.exec(text(
+            "INSERT INTO users (username, host_label, email, password_hash, role, is_active, created_at, idle_exempt, storage_warned) "
+            "VALUES ('before', 'before', 'before@example.com', 'x', 'user', true, CURRENT_TIMESTAMP, false, false)"
+        ))
     path = tmp_path / "old.backup"
     assert main(["backup", str(path)]) == 0
     migrations.upgrade()
