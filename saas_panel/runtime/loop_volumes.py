@@ -56,6 +56,10 @@ def _run(*command: str | Path, accepted_codes: range = range(1)) -> str:
         result = subprocess.run(
             [str(part) for part in command],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S,
+            # Out of the panel's process group: a stop signal sent to the group (Ctrl-C, systemd's
+            # default, `kill -- -PGID`) must not cut a file system command short while the graceful
+            # shutdown lets the provision that runs it finish.
+            start_new_session=True,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise _storage_error(str(exc)) from exc
