@@ -166,8 +166,10 @@ class Collector:
         try:
             for event in stream:
                 try:
-                    self.inventory.apply(event)
+                    # The row first: the inventory's inspect of the container must not let a panel action's own
+                    # row write (the idle culler's stop) land before the event's, or the dashboard is never told.
                     changed = self.apply_event(event)
+                    self.inventory.apply(event)
                 except Exception:  # noqa: BLE001 - one event the database could not take must not end the stream
                     log.exception("applying engine event %s failed", event.action)
                     continue
