@@ -14,6 +14,7 @@ from saas_panel.state.background import housekeeping, idle_culling, recovering
 from saas_panel.state.connections import connected_clients
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.open_app import OpenAppState
+from saas_panel.state.reflex_redis import keeping_reflex_subscribed
 from saas_panel.state.live import ContainerLive, run_collector
 
 
@@ -33,6 +34,7 @@ app.register_lifespan_task(recovering)  # finishes what a process that died left
 app.register_lifespan_task(run_collector)
 app.register_lifespan_task(housekeeping)
 app.register_lifespan_task(idle_culling)
+app.register_lifespan_task(keeping_reflex_subscribed)  # live updates come back after a Redis outage
 
 app.add_page(index_page, route="/", title="saas-panel", on_load=AuthState.route_home)
 app.add_page(login_page, route="/login", title="Log in · saas-panel", on_load=AuthState.redirect_if_signed_in)

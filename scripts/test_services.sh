@@ -47,7 +47,7 @@ start_postgres() {
 start_redis() {
     if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then return 0; fi
     say "starting Redis on 127.0.0.1:$REDIS_PORT"
-    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes \
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly yes --daemonize yes \
         --logfile "$RUN_DIR/redis.log" --dir "$RUN_DIR" >/dev/null
     for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
     die "Redis did not start (log: $RUN_DIR/redis.log)"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+
+import pytest
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from saas_panel.db import build_engine
 from tests.conftest import empty_postgres
+from tests.faults.own_services import OwnServices
 from tests.integration.conftest import docker_client, engine  # noqa: F401 - fixtures shared with the integration tests
+from tests.prerequisites import skip_outside_ci
 
 FAULTS_DATABASE = "saas_panel_faults"  # beside the e2e panel's, which may be running in the same session
 
@@ -36,3 +42,15 @@ def own_database(url: str, name: str) -> str:
     finally:
         server.dispose()
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def own_services():
+    """A PostgreSQL and a Redis that the module's tests may stop and start."""
+    if not shutil.which("redis-server") or not glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"):
+        skip_outside_ci("PostgreSQL and Redis are not installed: `make test` installs them")
+    services = OwnServices.start()
+    try:
+        yield services
+    finally:
+        services.stop()

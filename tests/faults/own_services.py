@@ -48,7 +48,7 @@ class OwnServices:
         subprocess.run(["redis-cli", "-p", str(self.redis_port), "shutdown", "nosave"], capture_output=True)
 
     def start_redis(self) -> None:
-        subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no",
+        subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "yes",
                         "--daemonize", "yes", "--logfile", str(self.run_dir / "redis.log"), "--dir", str(self.run_dir)], check=True)
 
     def stop(self) -> None:

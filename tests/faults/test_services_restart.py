@@ -5,8 +5,6 @@ written, and everything works again without restarting anything of the panel."""
 
 from __future__ import annotations
 
-import glob
-import shutil
 import threading
 from collections import Counter
 
@@ -21,23 +19,10 @@ from saas_panel.errors import DatabaseUnavailable
 from saas_panel.services import api_tokens, auth, coordination, plans, users
 from tests.conftest import empty_postgres
 from tests.faults.helpers import wait_until
-from tests.faults.own_services import OwnServices
-from tests.prerequisites import skip_outside_ci
 
 pytestmark = pytest.mark.faults
 
 CALLERS = 4
-
-
-@pytest.fixture(scope="module")
-def own_services():
-    if not shutil.which("redis-server") or not glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"):
-        skip_outside_ci("PostgreSQL and Redis are not installed: `make test` installs them")
-    services = OwnServices.start()
-    try:
-        yield services
-    finally:
-        services.stop()
 
 
 @pytest.fixture
