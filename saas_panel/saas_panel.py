@@ -15,7 +15,7 @@ from saas_panel.state.connections import connected_clients
 from saas_panel.state.dashboard import DashboardState
 from saas_panel.state.open_app import OpenAppState
 from saas_panel.state.reflex_redis import keeping_reflex_subscribed
-from saas_panel.state.live import ContainerLive, run_collector
+from saas_panel.state.live import run_collector
 
 
 class PanelApp(rx.App):
@@ -44,7 +44,7 @@ app.add_page(
     dashboard_page,
     route="/dashboard",
     title="Dashboard · saas-panel",
-    on_load=[AuthState.require_user, DashboardState.load, ContainerLive.join],
+    on_load=DashboardState.load,
 )
 for screen in ADMIN_SCREENS:
     app.add_page(screen.page, route=screen.route, title=screen.title, on_load=list(screen.on_load))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from saas_panel.components.layout import page_shell
+from saas_panel.components.prefetch import prefetch_page
 from saas_panel.state.auth import AuthState
 
 
@@ -29,6 +30,7 @@ def _card(title: str, form: rx.Component, footer: rx.Component) -> rx.Component:
         rx.center(
             rx.card(
                 rx.vstack(rx.heading(title, size="6"), _error_callout(), form, footer, spacing="4", width="100%"),
+                prefetch_page(page="/dashboard"),  # where most people go from here
                 width="100%",
                 max_width="26rem",
                 size="3",

@@ -69,10 +69,6 @@ class AuthState(rx.State):
 
     # --- page guards (on_load) ---
 
-    async def require_user(self):
-        if await self._current_user() is None:
-            return rx.redirect("/login")
-
     async def require_admin_page(self):
         user = await self._current_user()
         if user is None:

@@ -33,6 +33,16 @@ def provision_in_background(username: str, *, actor: str, ip: str | None = None)
     _in_flight[username] = asyncio.get_running_loop().create_task(_run())
 
 
+async def provisioning_settled(username: str, timeout: float) -> None:
+    """Return as soon as this worker's provisioning of `username` ends, or after `timeout` (when
+    another worker provisions, or nobody does)."""
+    task = _in_flight.get(username)
+    if task is None:
+        await asyncio.sleep(timeout)
+    else:
+        await asyncio.wait({task}, timeout=timeout)
+
+
 async def tab_connected(state) -> bool:
     """Whether the tab behind `state` still has a websocket (background work stops when it goes)."""
     namespace = RegistrationContext.get().app.event_namespace

@@ -11,12 +11,12 @@ import reflex as rx
 from saas_panel import presentation
 from saas_panel.errors import DomainError, EngineError, EngineUnavailable
 from saas_panel.models import ContainerState
-from saas_panel.services import app_access, auth, export, metrics, plans, provisioning, storage, users
+from saas_panel.services import app_access, auth, dashboard, export, metrics, plans, provisioning, storage, users
 from saas_panel.services.provisioning import ContainerView
 from saas_panel.state.auth import AuthState
-from saas_panel.state.background import provision_in_background, tab_connected
+from saas_panel.state.background import provision_in_background, provisioning_settled, tab_connected
 from saas_panel.state.download import start_export_download
-from saas_panel.state.live import ContainerLive, load_timeline
+from saas_panel.state.live import TIMELINE_LENGTH, USER_WINDOW, ContainerLive, load_timeline
 
 CHART_RANGES = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 WATCH_INTERVAL_S = 0.5
@@ -54,7 +54,8 @@ class DashboardState(AuthState):
     def is_provisioning(self) -> bool:
         return self.status == ContainerState.PROVISIONING.value
 
-    async def _show(self, view: ContainerView | None) -> None:
+    async def _show(self, view: ContainerView | None, opened: dashboard.Opened | None = None) -> None:
+        """Show `view`; `opened` already holds the plan and storage figures (else they are read)."""
         live = await self.get_state(ContainerLive)
         if view is None:
             self.status = live.status = "none"
@@ -73,11 +74,13 @@ class DashboardState(AuthState):
         self.error = ENGINE_TROUBLE if view.error else ""
         host = (self.router.headers.host or "localhost").rsplit(":", 1)[0]
         self.app_url = app_access.app_url(view.host_label, view.host_port if running else None, host)  # a visit wakes a stopped app
-        await self._show_plan(view.owner)
+        if opened is None:
+            limits, usage = await asyncio.to_thread(plans.limits_for, view.owner), await asyncio.to_thread(storage.usage_of, view.owner)
+        else:
+            limits, usage = opened.limits, opened.usage
+        self._show_plan(limits, usage)
 
-    async def _show_plan(self, username: str) -> None:
-        limits = await asyncio.to_thread(plans.limits_for, username)
-        usage = await asyncio.to_thread(storage.usage_of, username)
+    def _show_plan(self, limits: plans.Limits, usage: storage.Usage) -> None:
         self.plan = presentation.plan_card(limits, usage)
         self.storage_percent = presentation.storage_percent(usage.used_bytes, usage.quota_mb)
         self.storage_measured = usage.used_bytes is not None
@@ -109,21 +112,26 @@ class DashboardState(AuthState):
 
     @rx.event
     async def load(self):
+        """The page's one on_load event (each more would be a round trip on the first dashboard):
+        check the session, link the tab to its user's live room, and show the app."""
         user = await self._current_user()
         if user is None:
-            return
+            return rx.redirect("/login")
         username = user.username
-        view = await asyncio.to_thread(provisioning.status, username)
-        if view is None and user.is_admin:  # administrators get no app of their own
+        opened = await asyncio.to_thread(dashboard.open_dashboard, username, TIMELINE_LENGTH, USER_WINDOW)
+        if opened.view is None and user.is_admin:  # administrators get no app of their own
             await self._show(None)
             return
-        if view is None:
+        if opened.view is None:
             provision_in_background(username, actor=username, ip=self._client_ip())
-            live = await self.get_state(ContainerLive)
+        live = await (await self.get_state(ContainerLive))._enter(username)
+        live._fill(opened)
+        if opened.view is None:
             self.status = live.status = ContainerState.PROVISIONING.value
             return DashboardState.watch
-        await self._show(view)
-        await self._load_history_and_timeline(username)
+        await self._show(opened.view, opened)
+        if self.chart_range != "hour":
+            await self._load_history_and_timeline(username)
         if self.is_provisioning:
             return DashboardState.watch
 
@@ -138,13 +146,13 @@ class DashboardState(AuthState):
                 return
             self._watch_until = time.time() + WATCH_LIMIT_S
         try:
+            async with self:
+                token = self.session_token
             while self._watch_until > time.time():
-                await asyncio.sleep(WATCH_INTERVAL_S)
-                async with self:
-                    token = self.session_token
                 user = await asyncio.to_thread(auth.resolve_session, token)
                 if user is None or not await tab_connected(self):
                     return
+                await provisioning_settled(user.username, WATCH_INTERVAL_S)
                 view = await asyncio.to_thread(provisioning.status, user.username)
                 if view is None:  # the provisioning thread has not written its row yet
                     continue

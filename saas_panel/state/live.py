@@ -15,7 +15,7 @@ from datetime import timedelta
 import reflex as rx
 
 from saas_panel import presentation
-from saas_panel.services import activity, auth, metrics, provisioning
+from saas_panel.services import activity, auth, dashboard, metrics
 from saas_panel.services.collector_loop import CollectorLoop, watchers
 from saas_panel.services.monitor import ContainerUsage, Snapshot
 from saas_panel.state.auth import AuthState
@@ -73,18 +73,23 @@ class ContainerLive(rx.SharedState, UsageRoom):
         user = await _session_user(self)
         if user is None:
             return
-        await asyncio.to_thread(watchers().add, user.username)
         if self._linked_to != room_token(user_room(user.username)):
-            linked = await enter_room(self, user_room(user.username))
-            await linked._fill(user.username)
+            linked = await self._enter(user.username)
+            linked._fill(await asyncio.to_thread(dashboard.open_dashboard, user.username, TIMELINE_LENGTH, USER_WINDOW))
+        else:
+            await self._enter(user.username)
 
-    async def _fill(self, username: str) -> None:
-        view = await asyncio.to_thread(provisioning.status, username)
-        row_id = await asyncio.to_thread(provisioning.container_row_id, username)
-        self.status = view.state if view else ""
-        self.node_down = bool(view and view.node_down)
-        self.timeline = await load_timeline(username)
-        self.series = presentation.chart_points(await asyncio.to_thread(metrics.container_series, row_id, USER_WINDOW)) if row_id else []
+    async def _enter(self, username: str) -> ContainerLive:
+        """Watch `username`'s app and link this tab to their room (the caller has checked that the
+        tab is `username`'s); returns the room's state, for the caller to fill."""
+        await asyncio.to_thread(watchers().add, username)
+        return await enter_room(self, user_room(username))
+
+    def _fill(self, opened: dashboard.Opened) -> None:
+        self.status = opened.view.state if opened.view else ""
+        self.node_down = bool(opened.view and opened.view.node_down)
+        self.timeline = [presentation.timeline_row(row) for row in opened.timeline]
+        self.series = presentation.chart_points(opened.series)
 
 
 LIVE_ROOMS = (PlatformLive, ContainerLive)  # a tab leaves every one of them at logout
