@@ -7,7 +7,8 @@ browser in front of a real panel:
         ...  # panel.base_url, panel.log_path, panel.container_prefix
 
 On entry: `python -m saas_panel bootstrap` on a new SQLite file in `workdir`,
-then reflex in its own process group on an internal port, with the edge (Caddy,
+then reflex in its own process group, building its frontend in a directory of its own
+(`workdir`/web, see `own_web_dir`), on an internal port, with the edge (Caddy,
 `python -m saas_panel caddyfile`) in front of it on the public port, then wait
 until /ping and /login/ answer 200 through the edge. On exit (also on an exception or Ctrl-C): SIGTERM to the process
 group (SIGKILL after a grace period), then every container whose name starts
@@ -51,6 +52,29 @@ LINK_LOCAL_SETTING = Path("/proc/sys/net/ipv6/conf/default/addr_gen_mode")
 STARTUP_TIMEOUT_S = 420
 STOP_GRACE_S = 20
 READY_PATHS = ("/ping", "/login/")
+SHARED_WEB_DIR = PROJECT_ROOT / ".web"  # Reflex's default: where `make run` and a first panel install the frontend
+
+
+def own_web_dir(workdir: Path) -> Path:
+    """A frontend build directory for one panel (REFLEX_WEB_WORKDIR).
+
+    A production build bakes the panel's public URL (its edge's port) into the pages. Panels
+    sharing one build directory overwrite each other's: a panel started while another runs
+    (a test's own panel beside the session's) leaves the other's pages opening their socket
+    on its port, so they never get an event, and once it stops, on nothing. Each panel
+    builds in `workdir`/web instead, seeded from the shared directory when it has the
+    packages installed (hard links: no download, no copy of them), else installed anew.
+    """
+    web = workdir / "web"
+    if web.exists() or not (SHARED_WEB_DIR / "node_modules").is_dir():
+        return web
+    web.mkdir(parents=True)
+    for entry in SHARED_WEB_DIR.iterdir():
+        if entry.name == "build":  # the other panel's pages
+            continue
+        link = ["-l"] if entry.name == "node_modules" else []  # read only by the build: shared safely
+        subprocess.run(["cp", "-a", *link, str(entry), str(web / entry.name)], check=True)
+    return web
 
 
 def launch_chromium(playwright):
@@ -248,6 +272,7 @@ def start_panel(
         "REFLEX_USE_SYSTEM_BUN": "1",
         "SAAS_PANEL_CONTAINER_PREFIX": prefix,
         "SAAS_PANEL_STORAGE_DIR": str(workdir / "volumes"),  # removed with the panel's volumes by stop()
+        "REFLEX_WEB_WORKDIR": str(own_web_dir(workdir)),
         **(env_overrides or {}),
     }
     # Captured, not printed: benchmarks print JSON lines on stdout.

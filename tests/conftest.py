@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,23 @@ def empty_postgres(url: str) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session (tests/e2e and tests/faults): Playwright's sync API runs
+    one instance per thread, so a second one started while this one lives would fail."""
+    from devtools.panel import CHROMIUM, launch_chromium
+    from tests.prerequisites import skip_outside_ci
+
+    if not Path(CHROMIUM).exists():
+        skip_outside_ci(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = launch_chromium(playwright)
+        yield instance
+        instance.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A real panel (`reflex run --env prod --single-port`) on a fresh database, and real Chromium.
+"""A real panel (`reflex run --env prod --single-port`) on a fresh database; real Chromium is the session's `browser` (tests/conftest.py).
 
 Starting and stopping the panel lives in devtools/panel.py (shared with the benchmarks).
 """
@@ -6,11 +6,10 @@ Starting and stopping the panel lives in devtools/panel.py (shared with the benc
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-from devtools.panel import CHROMIUM, STARTUP_TIMEOUT_S, launch_chromium, running_panel
+from devtools.panel import CHROMIUM, STARTUP_TIMEOUT_S, running_panel
 from tests.conftest import empty_postgres
 
 __all__ = ["ADMIN_PASSWORD", "CHROMIUM", "STARTUP_TIMEOUT_S"]
@@ -47,18 +46,6 @@ def _panel_settings() -> dict[str, str]:
 def panel(panel_process):
     """Base URL of a running panel whose admin password is ADMIN_PASSWORD."""
     return panel_process.base_url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = launch_chromium(playwright)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

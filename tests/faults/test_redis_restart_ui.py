@@ -12,15 +12,13 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from devtools.panel import CHROMIUM, launch_chromium, running_panel
+from devtools.panel import running_panel
 from tests.conftest import empty_postgres
 from tests.e2e.helpers import open_when_ready, sign_up_until_running
 from tests.faults.conftest import panel_settings
-from tests.prerequisites import skip_outside_ci
 
 pytestmark = [pytest.mark.faults, pytest.mark.browser]
 
@@ -36,18 +34,6 @@ def panel_on_own_services(own_services, tmp_path_factory):
                 "REFLEX_REDIS_URL": own_services.redis_url, "GRANIAN_WORKERS": "2"}
     with running_panel(tmp_path_factory.mktemp("redis-restart"), ADMIN_PASSWORD, settings) as panel:
         yield panel
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        skip_outside_ci(f"Chromium not found at {CHROMIUM}: `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = launch_chromium(playwright)
-        yield instance
-        instance.close()
 
 
 def test_after_a_redis_restart_open_dashboards_update_without_a_reload(panel_on_own_services, own_services, browser):
