@@ -55,6 +55,24 @@ READY_PATHS = ("/ping", "/login/")
 SHARED_WEB_DIR = PROJECT_ROOT / ".web"  # Reflex's default: where `make run` and a first panel install the frontend
 
 
+def _install_shared_frontend() -> None:
+    """Install the frontend's packages in the shared directory once (a new checkout has none),
+    so that every panel after the first seeds from it instead of installing anew."""
+    if (SHARED_WEB_DIR / "node_modules").is_dir():
+        return
+    import fcntl
+
+    with open(PROJECT_ROOT / ".web.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test process may be installing it right now
+        if (SHARED_WEB_DIR / "node_modules").is_dir():
+            return
+        reflex = Path(sys.executable).parent / "reflex"
+        result = subprocess.run([str(reflex), "export", "--frontend-only", "--no-zip", "--env", "prod"], cwd=PROJECT_ROOT,
+                                env={**os.environ, "REFLEX_USE_SYSTEM_BUN": "1"}, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise PanelStartError(f"installing the frontend failed ({result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+
+
 def own_web_dir(workdir: Path) -> Path:
     """A frontend build directory for one panel (REFLEX_WEB_WORKDIR).
 
@@ -66,8 +84,9 @@ def own_web_dir(workdir: Path) -> Path:
     packages installed (hard links: no download, no copy of them), else installed anew.
     """
     web = workdir / "web"
-    if web.exists() or not (SHARED_WEB_DIR / "node_modules").is_dir():
+    if web.exists():
         return web
+    _install_shared_frontend()
     web.mkdir(parents=True)
     for entry in SHARED_WEB_DIR.iterdir():
         if entry.name == "build":  # the other panel's pages
