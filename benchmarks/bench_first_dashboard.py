@@ -4,11 +4,11 @@ shows "running", and from the Log-in click until their dashboard shows it.
 Setup (not timed): a real panel (devtools/panel.py, `reflex run --env prod` behind the edge) with
 the production bcrypt cost, Chromium, and each form opened with its socket connected and filled in.
 
-Each of ROUNDS rounds, in a fresh browser context:
-- `signup`: t0 just before the click on Sign up; t1 when `#container-status` reads "running"
-  (polled every POLL_MS ms). `at_dashboard_s` is when the URL became /dashboard.
-- `login` (a new context, the same user): t0 before the click on Log in; t1 when the dashboard
-  shows "running".
+Each of ROUNDS rounds, in a fresh browser context (times in the page's clock, see CLICK_CLOCK):
+- `signup`: t0 the click on Sign up; t1 when `#container-status` reads "running" (polled every
+  POLL_MS ms). `at_dashboard_s` is about when the URL became /dashboard (the harness's poll).
+- `login` (a new context, the same user): t0 the click on Log in; t1 when the dashboard shows
+  "running".
 
 Measured in the same run, the parts that cannot be avoided:
 - `bcrypt_s`: one `bcrypt.hashpw` (signup) or `checkpw` (login) at the panel's cost;
@@ -28,29 +28,39 @@ from pathlib import Path
 
 import bcrypt
 
-ROUNDS = 5
+ROUNDS = 8
 POLL_MS = 10
 SIGNUP_GOAL_S = 1.0
 LOGIN_GOAL_S = 0.5  # plus bcrypt
 ADMIN_PASSWORD = "bench admin password"
 USER_PASSWORD = "bench user password"
-STATUS_IS = "([sel, want]) => { const el = document.querySelector(sel); return !!el && el.innerText.trim() === want; }"
+# Both ends are taken in the page's own clock: the click event as the browser dispatches it (not
+# when the harness asks for a click: Playwright's own checks take 0.1 s) and the first poll that sees
+# "running". Neither the harness nor anything in the panel adds script to the page for the app.
+CLICK_CLOCK = "() => document.addEventListener('click', () => { window.__clicked = performance.now(); }, {capture: true, once: true})"
+RUNNING_SEEN = """([sel, want]) => {
+    const el = document.querySelector(sel);
+    if (!el || el.innerText.trim() !== want) return false;
+    window.__seen = window.__seen || performance.now();
+    return true;
+}"""
 
 
-def _until_running(page) -> None:
-    page.wait_for_function(STATUS_IS, arg=["#container-status", "running"], polling=POLL_MS, timeout=60_000)
+def _until_running(page) -> float:
+    """Seconds from the click to "running" on the dashboard, in the page's clock."""
+    page.wait_for_function(RUNNING_SEEN, arg=["#container-status", "running"], polling=POLL_MS, timeout=60_000)
+    return page.evaluate("() => (window.__seen - window.__clicked) / 1000")
 
 
-def _submit(page, path: str, fields: dict[str, str], button: str) -> float:
-    """Open `path` with its socket up, fill `fields`, click `button`; returns the click's time."""
+def _submit(page, path: str, fields: dict[str, str], button: str) -> None:
+    """Open `path` with its socket up, fill `fields`, click `button`."""
     from tests.e2e.helpers import open_when_ready
 
     open_when_ready(page, path)
     for field, value in fields.items():
         page.fill(f"#{field}", value)
-    started = time.perf_counter()
+    page.evaluate(CLICK_CLOCK)
     page.click(button)
-    return started
 
 
 def _sign_up(browser, base_url: str) -> tuple[str, float, float]:
@@ -58,12 +68,10 @@ def _sign_up(browser, base_url: str) -> tuple[str, float, float]:
     try:
         page = context.new_page()
         username = f"f{uuid.uuid4().hex[:10]}"
-        started = _submit(page, "/signup", {"username": username, "email": f"{username}@bench.example.com", "password": USER_PASSWORD},
-                          "#signup-submit")
+        _submit(page, "/signup", {"username": username, "email": f"{username}@bench.example.com", "password": USER_PASSWORD}, "#signup-submit")
         page.wait_for_url("**/dashboard**", timeout=30_000)
-        at_dashboard = time.perf_counter() - started
-        _until_running(page)
-        return username, time.perf_counter() - started, at_dashboard
+        at_dashboard = page.evaluate("() => (performance.now() - window.__clicked) / 1000")
+        return username, _until_running(page), at_dashboard
     finally:
         context.close()
 
@@ -72,9 +80,8 @@ def _log_in(browser, base_url: str, username: str) -> float:
     context = browser.new_context(base_url=base_url)
     try:
         page = context.new_page()
-        started = _submit(page, "/login", {"username": username, "password": USER_PASSWORD}, "#login-submit")
-        _until_running(page)
-        return time.perf_counter() - started
+        _submit(page, "/login", {"username": username, "password": USER_PASSWORD}, "#login-submit")
+        return _until_running(page)
     finally:
         context.close()
 

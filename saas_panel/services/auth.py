@@ -50,24 +50,34 @@ def _as_current(user: User) -> CurrentUser:
     return CurrentUser(id=user.id, username=user.username, email=user.email, role=user.role)
 
 
+# What an opened account holds until `complete_account` stores its password: not a bcrypt hash,
+# so no password matches it.
+PASSWORD_NOT_SET = "!"
+
+
 def create_user(
-    session: Session, username: str, email: str, password: str, role: Role = Role.USER, *, allow_reserved: bool = False
+    session: Session, username: str, email: str, password: str, role: Role = Role.USER, *, allow_reserved: bool = False,
+    hash_later: bool = False,
 ) -> User:
     """Validate and insert a user in `session` (flushed, not committed).
 
     The password is hashed before the first statement, so the slow bcrypt work
     never runs while the transaction holds SQLite's write lock. Only the platform
-    itself (the first admin) may take a reserved name.
+    itself (the first admin) may take a reserved name. `hash_later`: the password is
+    checked but the account is only opened (see `open_account`).
     """
     username = normalize_username(username, allow_reserved=allow_reserved)
     email = normalize_email(email)
-    password_hash = hash_password(check_password(password), get_settings().bcrypt_rounds)
+    password = check_password(password)
+    password_hash = PASSWORD_NOT_SET if hash_later else hash_password(password, get_settings().bcrypt_rounds)
     taken = (User.username == username) | (User.host_label == username)
     if session.exec(select(User.id).where(taken)).first() is not None:
         raise Conflict("This username is already taken.")
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("An account with this email already exists.")
     user = User(username=username, host_label=username, email=email, password_hash=password_hash, role=role.value)
+    if hash_later:
+        user.is_active, user.deletion_started_at = False, utcnow()
     session.add(user)
     try:
         session.flush()
@@ -117,6 +127,29 @@ def signup_open() -> bool:
 
 
 def register(username: str, email: str, password: str, ip: str | None = None) -> CurrentUser:
+    return _register(username, email, password, ip, hash_later=False)
+
+
+def open_account(username: str, email: str, password: str, ip: str | None = None) -> CurrentUser:
+    """The first half of a signup that provisions the app while the password is hashed (bcrypt
+    is about as slow as starting a container): the account is checked and stored, but disabled
+    and marked as being deleted until `complete_account`. Nobody can use it meanwhile, and if the
+    process dies in between, recovery deletes it with its app (services/recovery.py)."""
+    return _register(username, email, password, ip, hash_later=True)
+
+
+def complete_account(username: str, password: str) -> CurrentUser:
+    """The second half: hash and store the password of an account `open_account` opened."""
+    password_hash = hash_password(check_password(password), get_settings().bcrypt_rounds)
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.username == username, User.password_hash == PASSWORD_NOT_SET)).first()
+        if user is None:
+            raise Conflict("This account could not be created; please try again.")
+        user.password_hash, user.is_active, user.deletion_started_at = password_hash, True, None
+        return _as_current(user)
+
+
+def _register(username: str, email: str, password: str, ip: str | None, *, hash_later: bool) -> CurrentUser:
     if not signup_open():
         raise PermissionDenied(SIGNUP_CLOSED)
     try:
@@ -126,7 +159,7 @@ def register(username: str, email: str, password: str, ip: str | None = None) ->
         raise
     try:
         with session_scope() as session:
-            user = create_user(session, username, email, password)
+            user = create_user(session, username, email, password, hash_later=hash_later)
             activity.record(activity.Action.SIGNUP, actor=user.username, target=user.username, ip=ip, session=session)
             return _as_current(user)
     except Conflict as exc:

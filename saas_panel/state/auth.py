@@ -15,7 +15,7 @@ from saas_panel.services import auth, client_ip
 from saas_panel.services.app_access import safe_next
 from saas_panel.services.auth import CurrentUser
 from saas_panel.errors import DomainError
-from saas_panel.state.background import provision_in_background
+from saas_panel.state.background import abandon_signup, provision_in_background
 from saas_panel.state.rooms import leave_room
 
 TOKEN_STORAGE_KEY = "saas_panel_session"
@@ -113,21 +113,25 @@ class AuthState(rx.State):
         self.busy = True
         yield
         ip = self._client_ip()
+        password = str(form_data.get("password", ""))
         try:
-            user = await asyncio.to_thread(
-                auth.register,
-                str(form_data.get("username", "")),
-                str(form_data.get("email", "")),
-                str(form_data.get("password", "")),
-                ip,
-            )
+            opened = await asyncio.to_thread(auth.open_account, str(form_data.get("username", "")), str(form_data.get("email", "")), password, ip)
+        except DomainError as exc:
+            self.form_error = str(exc)
+            self.busy = False
+            return
+        # The app starts while bcrypt hashes. The page changes only once the session is stored in
+        # the browser: a reload or a link followed before that would find no session.
+        provision_in_background(opened.username, actor=opened.username, ip=ip)
+        try:
+            user = await asyncio.to_thread(auth.complete_account, opened.username, password)
             token = await asyncio.to_thread(auth.start_session, user, ip, self.session_token or None)
         except DomainError as exc:
             self.form_error = str(exc)
+            await abandon_signup(opened.username)
             return
         finally:
             self.busy = False
-        provision_in_background(user.username, actor=user.username, ip=ip)
         yield self._signed_in(user, token)
         yield rx.toast.success(f"Welcome, {user.username}! Your container is being created.")
 

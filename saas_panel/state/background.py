@@ -9,7 +9,7 @@ from reflex_base.registry import RegistrationContext
 
 from saas_panel.config import get_settings
 from saas_panel.errors import DomainError, EngineUnavailable
-from saas_panel.services import activity, auth, coordination, idle, metrics, provisioning, recovery, throttle
+from saas_panel.services import activity, auth, coordination, idle, metrics, provisioning, recovery, throttle, users
 
 log = logging.getLogger(__name__)
 _in_flight: dict[str, asyncio.Task] = {}
@@ -31,6 +31,18 @@ def provision_in_background(username: str, *, actor: str, ip: str | None = None)
             _in_flight.pop(username, None)
 
     _in_flight[username] = asyncio.get_running_loop().create_task(_run())
+
+
+async def abandon_signup(username: str) -> None:
+    """Delete an account whose signup could not be completed, once its provisioning has ended
+    (if the database is away, recovery deletes it at the next start)."""
+    task = _in_flight.get(username)
+    if task is not None:
+        await asyncio.wait({task})
+    try:
+        await asyncio.to_thread(users.delete_account, username, actor=activity.SYSTEM_ACTOR)
+    except Exception:  # noqa: BLE001 - left marked for recovery
+        log.exception("could not delete the unfinished account %s", username)
 
 
 async def provisioning_settled(username: str, timeout: float) -> None:

@@ -181,3 +181,57 @@ def test_two_hundred_character_and_unicode_input_is_a_clear_error(db):
         auth.register("ü" * 200, "x@example.com", "long enough pw")
     with pytest.raises(ValidationError):
         auth.register("olga", "ü" * 200 + "@example.com", "long enough pw")
+
+
+def test_an_opened_account_is_unusable_until_completed(db):
+    opened = auth.open_account("olive", "olive@example.com", "olive password")
+    with pytest.raises(AuthenticationError):
+        auth.authenticate("olive", "olive password")
+    with pytest.raises(AuthenticationError):
+        auth.authenticate("olive", auth.PASSWORD_NOT_SET)
+    assert users.half_deleted() == ["olive"]  # what recovery finishes if the process dies now
+
+    completed = auth.complete_account("olive", "olive password")
+
+    assert completed.id == opened.id and users.half_deleted() == []
+    assert auth.authenticate("olive", "olive password").username == "olive"
+    with pytest.raises(Conflict):
+        auth.complete_account("olive", "another password")  # never a second time
+    assert auth.authenticate("olive", "olive password").username == "olive"
+
+
+def test_opening_an_account_checks_everything_register_does(make_user):
+    make_user("taken", "taken password")
+    with pytest.raises(ValidationError):
+        auth.open_account("paula", "paula@example.com", "short")
+    with pytest.raises(Conflict):
+        auth.open_account("taken", "other@example.com", "a good password")
+    assert users.find_user("paula") is None
+
+
+def test_recovery_deletes_an_account_whose_signup_never_completed(db):
+    from saas_panel.services import provisioning, recovery
+
+    auth.open_account("quinn", "quinn@example.com", "quinn password")
+    provisioning.provision("quinn")  # the app started while the password was being hashed; then the process died
+
+    report = recovery.recover()
+
+    assert report.deleted == ["quinn"] and users.find_user("quinn") is None
+    assert provisioning.container_row_id("quinn") is None
+
+
+def test_a_signup_that_cannot_complete_is_deleted_with_its_app(db):
+    import asyncio
+
+    from saas_panel.services import provisioning
+    from saas_panel.state import background
+
+    auth.open_account("rita", "rita@example.com", "rita password")
+
+    async def scenario() -> None:
+        background.provision_in_background("rita", actor="rita")  # under way when the completion fails
+        await background.abandon_signup("rita")
+
+    asyncio.run(scenario())
+    assert users.find_user("rita") is None and provisioning.container_row_id("rita") is None
