@@ -26,6 +26,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     REFLEX_DB_URL=sqlite:////data/saas_control_panel.db \
     REFLEX_STATES_WORKDIR=/home/panel/states \
     SAAS_PANEL_SECRET_FILE=/data/secret_key
+# pg_dump, pg_restore and psql for `python -m saas_panel backup` and `restore` on PostgreSQL:
+# Debian's, the same major version as the scale profile's server (deploy/postgres).
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 # The panel runs as its own unprivileged user: /app is root's (read-only to it), /data is its own.
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/panel panel \
     && mkdir -p /data && chown panel:panel /data

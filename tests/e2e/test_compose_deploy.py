@@ -339,3 +339,25 @@ def test_postgres_accepts_password_logins_only_from_the_compose_network(scale_de
         if kind != "local":
             networks.add(ipaddress.ip_network(f"{address}/{netmask}"))
     assert networks == {ipaddress.ip_network("127.0.0.1/32"), subnet}
+
+
+BACKUPS_LOGGED = (
+    "from sqlalchemy import text; from saas_panel.db import get_engine\n"
+    "with get_engine().connect() as c: print(c.execute(text(\"SELECT count(*) FROM activity_logs WHERE action = 'backup'\")).scalar())"
+)
+
+
+@pytest.mark.parametrize("which", ["deployment", "scale_deployment"])
+def test_an_operator_backs_up_and_restores_the_running_panels_database(which, request):
+    """What README's Backups tells an operator to run, inside the panel's container, on SQLite
+    (the quick start) and on PostgreSQL (the scale profile, with the image's own pg_dump)."""
+    running: Deployment = request.getfixturevalue(which)
+    backups_logged = lambda: int(running.exec("panel", "python3", "-c", BACKUPS_LOGGED).stdout.strip())  # noqa: E731
+    name = f"/data/e2e-{uuid.uuid4().hex[:6]}"
+    running.exec("panel", "python3", "-m", "saas_panel", "backup", f"{name}-1.backup")
+    running.exec("panel", "python3", "-m", "saas_panel", "backup", f"{name}-2.backup")
+    later = backups_logged()  # the second backup's line is not in the first backup
+    restored = running.exec("panel", "python3", "-m", "saas_panel", "restore", "--yes", f"{name}-1.backup")
+    assert restored.returncode == 0, restored.stderr
+    assert backups_logged() < later
+    running.exec("panel", "rm", "-f", f"{name}-1.backup", f"{name}-2.backup")
