@@ -26,6 +26,23 @@ def empty_postgres(url: str) -> str:
     return url
 
 
+def own_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` on the same server, created if missing."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from saas_panel.db import build_engine
+
+    server = build_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole session (tests/e2e and tests/faults): Playwright's sync API runs

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from devtools.panel import CHROMIUM, STARTUP_TIMEOUT_S, running_panel
-from tests.conftest import empty_postgres
+from tests.conftest import empty_postgres, own_database
 
 __all__ = ["ADMIN_PASSWORD", "CHROMIUM", "STARTUP_TIMEOUT_S"]
 
@@ -25,17 +25,18 @@ def panel_process(tmp_path_factory):
         yield running
 
 
-def _panel_settings() -> dict[str, str]:
+def _panel_settings(database: str | None = None) -> dict[str, str]:
     """Fast sampling; every browser test signs up from 127.0.0.1, so the per-IP signup limit
     is raised (the throttle has tests of its own). In the second CI run: PostgreSQL, Redis and
-    several workers."""
+    several workers; a panel other than the session's names a `database` of its own, since its
+    start empties it."""
     settings = {"SAAS_PANEL_METRICS_INTERVAL": "1", "SAAS_PANEL_SIGNUP_IP_LIMIT": "10000", "SAAS_PANEL_SIGNUP_GLOBAL_LIMIT": "10000",
                 # The culler checks every 2 s (its 60 min timeout is left alone: tests age their own app).
                 "SAAS_PANEL_IDLE_CHECK_SECONDS": "2"}
     postgres_url = os.environ.get("SAAS_PANEL_TEST_E2E_DB_URL")
     if postgres_url:
         settings.update(
-            REFLEX_DB_URL=empty_postgres(postgres_url),
+            REFLEX_DB_URL=empty_postgres(own_database(postgres_url, database) if database else postgres_url),
             REFLEX_REDIS_URL=os.environ["SAAS_PANEL_TEST_REDIS_URL"],
             GRANIAN_WORKERS="3",
         )

@@ -8,11 +8,7 @@ import shutil
 
 import pytest
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from saas_panel.db import build_engine
-from tests.conftest import empty_postgres
+from tests.conftest import empty_postgres, own_database
 from tests.faults.own_services import OwnServices
 from tests.integration.conftest import docker_client, engine  # noqa: F401 - fixtures shared with the integration tests
 from tests.prerequisites import skip_outside_ci
@@ -30,18 +26,6 @@ def panel_settings() -> dict[str, str]:
         settings.update(REFLEX_DB_URL=empty_postgres(own_database(e2e_url, FAULTS_DATABASE)),
                         REFLEX_REDIS_URL=os.environ["SAAS_PANEL_TEST_REDIS_URL"], GRANIAN_WORKERS="3")
     return settings
-
-
-def own_database(url: str, name: str) -> str:
-    """`url` pointing at database `name` on the same server, created if missing."""
-    server = build_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as connection:
-            if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        server.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
