@@ -144,7 +144,11 @@ class CollectorLoop:
             log.exception("moving apps off drained nodes failed")
             return
         if moved:
-            log.info("moved off drained nodes: %s", moved)
+            log.info("moved off drained nodes: %s", [owner for owner, _ in moved])
+        # A late event from an app's old node (its stop, after the new node's start) may have told the
+        # dashboard "stopped": the move's own result is the last word.
+        for owner, state in moved:
+            await self._publish_status(owner, state)
 
     async def _follow_events(self) -> None:
         """Apply engine events as they come (in a thread: `Collector.follow`) and publish the changes,

@@ -163,6 +163,7 @@ class Collector:
         """Apply a just-opened stream's events as they come, yielding each (owner, new state) of a row
         (blocking: run it in a thread). While it runs, sweeps take the inventory instead of asking the engine."""
         self.inventory.stream_opened()
+        told: dict[str, str] = {}  # owner -> the state last yielded: a die and its stop say it once
         try:
             for event in stream:
                 try:
@@ -173,13 +174,18 @@ class Collector:
                 except Exception:  # noqa: BLE001 - one event the database could not take must not end the stream
                     log.exception("applying engine event %s failed", event.action)
                     continue
-                if changed is not None:
+                if changed is not None and told.get(changed[0]) != changed[1]:
+                    told[changed[0]] = changed[1]
                     yield changed
         finally:
             self.inventory.stream_ended()
 
     def apply_event(self, event: ContainerEvent) -> tuple[str, str] | None:
-        """Update the one row an engine event is about; return (owner, new state) if it changed."""
+        """Update the one row an engine event is about; return (owner, its state) to tell watchers.
+
+        A row already in the event's state is told too: a system action (a relocation, the idle
+        culler, a quota stop) writes its row itself, possibly before its own event arrives, and
+        publishes nothing, so without this the open dashboard would keep the state before it."""
         if event.state is None or not event.name:
             return None
         new_state = ContainerState(event.state)
@@ -191,8 +197,10 @@ class Collector:
             if found is None:
                 return None
             row, owner = found
-            if row.state == new_state.value or row.state == ContainerState.PROVISIONING.value:
+            if row.state == ContainerState.PROVISIONING.value:
                 return None
+            if row.state == new_state.value:
+                return owner or row.name, row.state
             if not panel_action_in_progress(row.name):
                 activity.record(
                     activity.Action(f"container_{new_state.value}"),

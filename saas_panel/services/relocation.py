@@ -28,8 +28,8 @@ def _drained_apps(runtime: ContainerRuntime) -> list[ContainerInfo]:
     return [info for info in runtime.list_managed() if info.node in drained and info.owner] if drained else []
 
 
-def relocate_drained(runtime: ContainerRuntime) -> list[str]:
-    """Move every app off the drained nodes; returns the owners whose app moved."""
+def relocate_drained(runtime: ContainerRuntime) -> list[tuple[str, str]]:
+    """Move every app off the drained nodes; returns (owner, state now) of each app that moved."""
     moved = []
     for info in _drained_apps(runtime):
         owner = info.owner
@@ -47,5 +47,5 @@ def relocate_drained(runtime: ContainerRuntime) -> list[str]:
         activity.record(activity.Action.RELOCATE_APP, actor=activity.SYSTEM_ACTOR, target=owner,
                         details=f"The server your app ran on ({info.node}) was taken out of service: "
                                 f"your app now runs on {new.node}, with your files.")
-        moved.append(owner)
+        moved.append((owner, provisioning.engine_state(new).value))
     return moved

@@ -247,7 +247,7 @@ def test_apps_leave_a_drained_node_with_a_note_on_their_owners_timeline(app_on, 
     fake.node_list = list(W1_DRAINED)
     rows = Collector(fake).sweep().nodes
     assert relocation.needed(rows)
-    assert relocation.relocate_drained(fake) == ["ann"]
+    assert relocation.relocate_drained(fake) == [("ann", "running")]
     with session_scope() as session:
         assert {c.name[-3:]: c.node for c in session.exec(select(Container)).all()} == {"ann": "worker-2", "bob": "worker-2"}
     [moved] = logged("relocate_app")

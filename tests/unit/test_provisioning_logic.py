@@ -107,6 +107,26 @@ def test_an_engine_event_moves_the_row_to_the_state_it_names(alice, no_event_tra
     assert entry.details == "engine event: die"
 
 
+def test_an_engine_event_for_a_row_already_in_its_state_is_told_but_not_logged_again(alice, no_event_trail):
+    """A system action (relocation, idle culler) writes its row before its own event may arrive:
+    the event must still reach the dashboard."""
+    runtime = FakeRuntime()
+    view = provisioning.provision(alice, runtime=runtime)
+    collector = Collector(runtime)
+    started = ContainerEvent(container_id=view.engine_id, name=view.name, action="start", owner=alice, state="running")
+    assert _row(alice).state == "running"
+    assert collector.apply_event(started) == (alice, "running")
+    assert _log("container_running") == []
+
+
+def test_following_events_tells_each_new_state_once(alice, no_event_trail):
+    runtime = FakeRuntime()
+    view = provisioning.provision(alice, runtime=runtime)
+    event = lambda action, state: ContainerEvent(container_id=view.engine_id, name=view.name, action=action, owner=alice, state=state)  # noqa: E731
+    stream = [event("kill", None), event("die", "stopped"), event("stop", "stopped"), event("start", "running")]
+    assert list(Collector(runtime).follow(stream)) == [(alice, "stopped"), (alice, "running")]
+
+
 @pytest.mark.parametrize("action", ["delete", "pause", ""])
 def test_control_takes_only_start_stop_restart(alice, action):
     runtime = FakeRuntime()
