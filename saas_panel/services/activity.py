@@ -79,6 +79,8 @@ class Action(str, Enum):
     STORAGE_FULL = "storage_full"
     NODE_DOWN = "node_down"  # target: the node's hostname
     NODE_UP = "node_up"
+    NODE_DRAINED = "node_drained"  # target: the node's hostname; an operator took it out of service
+    NODE_ACTIVE = "node_active"  # ... and put it back
     APP_NODE_DOWN = "app_node_down"  # target: a user whose app is on that node
     APP_NODE_UP = "app_node_up"
     RELOCATE_APP = "relocate_app"  # target: a user whose app left a drained node

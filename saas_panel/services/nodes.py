@@ -87,10 +87,20 @@ def _log_change(session: Session, node: Node, down: bool, vanished: bool = False
     return NodeChange(hostname=node.hostname, down=down, owners=owners)
 
 
-def sync(infos: list[NodeInfo], now: datetime | None = None) -> list[NodeChange]:
-    """Store the engine's nodes; log each one that went down or came back since the last sync.
+def _log_availability(session: Session, node: Node) -> None:
+    """A drain (or its end) is an operator's act on the engine, not through the panel: the system logs what it saw."""
+    apps = len(_apps_on(session, node.hostname))
+    details = (f"takes no new apps; {_plural(apps, 'app')} on it to move elsewhere" if not node.available
+               else "takes apps again")
+    activity.record(activity.Action.NODE_ACTIVE if node.available else activity.Action.NODE_DRAINED, actor=activity.SYSTEM_ACTOR,
+                    target=node.hostname, details=details, session=session, target_is_account=False)
 
-    A node first seen down is logged down; one first seen ready is not logged."""
+
+def sync(infos: list[NodeInfo], now: datetime | None = None) -> list[NodeChange]:
+    """Store the engine's nodes; log each one that went down or came back, or was drained or put
+    back, since the last sync.
+
+    A node first seen down (or drained) is logged so; one first seen ready (or active) is not logged."""
     now = now or utcnow()
     listed = _by_hostname(infos)
     changes: list[NodeChange] = []
@@ -99,6 +109,7 @@ def sync(infos: list[NodeInfo], now: datetime | None = None) -> list[NodeChange]
         for hostname, info in listed.items():
             row = rows.get(hostname)
             was_ready = True if row is None else row.ready
+            was_available = True if row is None else row.available
             if row is None:
                 row = Node(hostname=hostname, first_seen_at=now, updated_at=now)
                 session.add(row)
@@ -110,6 +121,8 @@ def sync(infos: list[NodeInfo], now: datetime | None = None) -> list[NodeChange]
                 row.last_seen_at = now
             if info.ready != was_ready:
                 changes.append(_log_change(session, row, down=not info.ready))
+            if info.available != was_available:
+                _log_availability(session, row)
         for hostname, row in rows.items():
             if hostname in listed:
                 continue

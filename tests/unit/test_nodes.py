@@ -83,6 +83,18 @@ def test_a_node_going_down_is_logged_once_and_coming_back_once(app_on):
     assert len(logged("node_down")) == 1
 
 
+def test_a_drain_and_its_end_are_logged_once_each_by_the_system(app_on):
+    app_on("alice")
+    nodes.sync(UP)
+    nodes.sync(W1_DRAINED)
+    nodes.sync(W1_DRAINED)
+    [drained] = logged("node_drained")
+    assert (drained.actor, drained.target, drained.details) == ("system", "worker-1", "takes no new apps; 1 app on it to move elsewhere")
+    nodes.sync(UP)
+    assert [(row.actor, row.target) for row in logged("node_active")] == [("system", "worker-1")]
+    assert len(logged("node_drained")) == 1 and logged("node_down") == []
+
+
 def test_each_affected_user_reads_it_on_their_timeline(app_on):
     app_on("alice"), app_on("carol", "worker-2")
     nodes.sync(UP)
