@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from saas_panel.api.app import create_api, outermost
 from saas_panel.db import session_scope
 from saas_panel.models import ActivityLog, Container
-from saas_panel.services import activity, api_tokens, auth, users
+from saas_panel.services import activity, api_tokens, auth, plans, users
 
 EVIL = "https://evil.example"
 
@@ -67,6 +67,9 @@ def test_users_list_filters_and_pages(api, make_user):
     body = api.get("/api/users", params={"search": "ALI"}, headers=read).json()
     assert [u["email"] for u in body["items"]] == ["alice@example.com"]
     assert api.get("/api/users/bob", headers=read).json()["role"] == "user"
+    body = api.get("/api/users", params={"role": "user", "plan": plans.DEFAULT_PLAN_NAME}, headers=read).json()
+    assert body["total"] == 3  # users without a plan are on the default one
+    assert api.get("/api/users", params={"plan": "no such plan"}, headers=read).json()["total"] == 0
     assert api.get("/api/users/nobody", headers=read).status_code == 404
 
 

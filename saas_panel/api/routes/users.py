@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from saas_panel.api.deps import Caller, token_caller, token_or_session_caller
 from saas_panel.api.paging import PageNumber, PerPage, page_out
-from saas_panel.api.schemas import USERNAME_PATTERN, PortOut, SearchText, UserPage
+from saas_panel.api.schemas import USERNAME_PATTERN, FilterText, PortOut, SearchText, UserPage
 from saas_panel.errors import NotFound
 from saas_panel.services import app_access, provisioning, users
 
@@ -24,13 +24,14 @@ def list_users(
     role: Literal["all", "admin", "user"] = "all",
     status: Literal["all", "active", "disabled"] = "all",
     container_state: Literal["all", "none", "provisioning", "running", "stopped", "error", "missing"] = "all",
+    plan: Annotated[FilterText, Query(description="a plan's name; the default plan's includes the users without one")] = "",
     sort: Literal[tuple(users.USER_SORTS)] = "username",  # type: ignore[valid-type]
     descending: bool = False,
     page: PageNumber = 1,
     per_page: PerPage = 25,
 ) -> UserPage:
     result = users.search_users(
-        users.UserQuery(search=search, role=role, status=status, container_state=container_state, sort=sort, descending=descending, page=page, per_page=per_page)
+        users.UserQuery(search=search, role=role, status=status, container_state=container_state, plan=plan, sort=sort, descending=descending, page=page, per_page=per_page)
     )
     return page_out(UserPage, result)
 
