@@ -266,7 +266,8 @@ class Alert(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
-    """One alert event POSTed to a rule's webhook, after all its attempts."""
+    """One alert event for a rule's webhook: queued with the alert, then POSTed until delivered or
+    out of attempts. Pending while `next_attempt_at` is set, so a restart loses no retry."""
 
     __tablename__ = "webhook_deliveries"
 
@@ -279,3 +280,5 @@ class WebhookDelivery(SQLModel, table=True):
     delivered: bool = Field(default=False)
     error: Optional[str] = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    body: Optional[str] = Field(default=None, max_length=2000)  # the JSON sent, the same bytes at every attempt
+    next_attempt_at: Optional[datetime] = Field(default=None, index=True)  # None: delivered or given up

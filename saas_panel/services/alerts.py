@@ -18,7 +18,7 @@ from sqlmodel import func, select
 
 from saas_panel.db import session_scope
 from saas_panel.models import Alert, AlertMetric, AlertRule, AlertScope, AlertState, Plan, User, WebhookDelivery, utcnow
-from saas_panel.services import activity, plans
+from saas_panel.services import activity, plans, webhooks
 from saas_panel.services.monitor import Snapshot
 
 
@@ -106,16 +106,6 @@ class Evaluator:
         return transitions
 
 
-@dataclass(frozen=True)
-class Notice:
-    """A webhook to send about one alert event."""
-
-    alert_id: int
-    url: str
-    secret: str
-    payload: dict
-
-
 def _rules(session) -> list[Rule]:
     rows = session.exec(select(AlertRule).where(AlertRule.enabled)).all()
     return [
@@ -193,21 +183,22 @@ def payload(transition: Transition, alert_id: int, now: datetime) -> dict:
     }
 
 
-def evaluate_sweep(evaluator: Evaluator, snapshot: Snapshot, now: datetime | None = None) -> list[Notice]:
-    """Check every enabled rule against this sweep, store the alerts that fired or resolved,
-    and return the webhooks to send."""
+def evaluate_sweep(evaluator: Evaluator, snapshot: Snapshot, now: datetime | None = None) -> int:
+    """Check every enabled rule against this sweep, store the alerts that fired or resolved and
+    queue their webhooks (webhooks.deliver_due sends them); returns how many were queued."""
     now = now or utcnow()
     with session_scope() as session:
         rules = _rules(session)
         if not rules and not evaluator.firing:
-            return []
+            return 0
         transitions = evaluator.step(rules, readings(session, snapshot), now)
-        notices = []
+        queued = 0
         for transition in transitions:
             alert_id = _store(session, transition, now)
             if alert_id and transition.rule.webhook_url and transition.rule.webhook_secret:
-                notices.append(Notice(alert_id, transition.rule.webhook_url, transition.rule.webhook_secret, payload(transition, alert_id, now)))
-        return notices
+                webhooks.queue(session, alert_id, transition.rule.webhook_url, payload(transition, alert_id, now), now)
+                queued += 1
+        return queued
 
 
 # --- what the admin console shows ---------------------------------------------
@@ -238,6 +229,7 @@ class DeliveryRow:
     delivered: bool
     error: str
     created_at: datetime
+    pending: bool  # another attempt is due (at next_attempt_at)
 
 
 def recent_alerts(limit: int = 50, firing_only: bool = False) -> list[AlertRow]:
@@ -260,6 +252,7 @@ def recent_deliveries(limit: int = 50) -> list[DeliveryRow]:
             .limit(limit)
         ).all()
     return [
-        DeliveryRow(d.id, r.name, a.username, d.event, d.host, d.attempts, d.status_code, d.delivered, d.error or "", d.created_at)
+        DeliveryRow(d.id, r.name, a.username, d.event, d.host, d.attempts, d.status_code, d.delivered, d.error or "", d.created_at,
+                    pending=d.next_attempt_at is not None)
         for d, a, r in rows
     ]

@@ -75,7 +75,7 @@ class CollectorLoop:
         self._relocation: asyncio.Task | None = None
         self._storage_due = 0.0  # monotonic
         self._alerts: alerts.Evaluator | None = None  # made when the lease is taken, from the firing alerts stored
-        self._deliveries: set[asyncio.Task] = set()
+        self._deliveries: asyncio.Task | None = None
 
     @classmethod
     def for_deployment(cls, publisher: Publisher) -> CollectorLoop:
@@ -107,7 +107,7 @@ class CollectorLoop:
                     self._relocate_when_needed(snapshot)
                 await asyncio.sleep(self.interval)
         finally:
-            for task in (events, self._storage_sweep, self._relocation):
+            for task in (events, self._storage_sweep, self._relocation, self._deliveries):
                 if task is not None:
                     task.cancel()
             await asyncio.to_thread(self.lease.release)
@@ -188,19 +188,23 @@ class CollectorLoop:
             log.exception("publishing %s's new state failed", owner)
 
     async def _check_alerts(self, snapshot: Snapshot) -> None:
-        """Evaluate the alert rules on this sweep; send the webhooks beside the loop (retries take seconds)."""
+        """Evaluate the alert rules on this sweep (queuing their webhooks), then send the webhooks
+        that are due beside the loop (a slow receiver takes seconds), one run at a time."""
         try:
             if self._alerts is None:
                 self._alerts = await asyncio.to_thread(alerts.Evaluator.from_database)
-            notices = await asyncio.to_thread(alerts.evaluate_sweep, self._alerts, snapshot)
+            await asyncio.to_thread(alerts.evaluate_sweep, self._alerts, snapshot)
         except Exception:  # noqa: BLE001 - the next sweep evaluates again; the collector goes on
             log.exception("alert evaluation failed")
             self._alerts = None  # its memory may be ahead of what was stored: reload it next time
-            return
-        for notice in notices:
-            task = asyncio.create_task(asyncio.to_thread(webhooks.deliver, notice))
-            self._deliveries.add(task)
-            task.add_done_callback(self._deliveries.discard)
+        if self._deliveries is None or self._deliveries.done():
+            self._deliveries = asyncio.create_task(self._deliver_webhooks())
+
+    async def _deliver_webhooks(self) -> None:
+        try:
+            await asyncio.to_thread(webhooks.deliver_due)
+        except Exception:  # noqa: BLE001 - what is still due is tried at the next sweep
+            log.exception("webhook delivery failed")
 
     def _timed_sweep(self) -> Snapshot:
         """A sweep, its duration and end recorded for /metrics (any worker answers a scrape)."""

@@ -80,7 +80,7 @@ def test_an_evaluator_from_the_database_does_not_fire_again(db, make_user):
     make_user("alice")
     alert_rules.create_rule(admin, alert_rules.RuleInput(name="mem", metric="memory", threshold=50, for_seconds=0))
     alerts.evaluate_sweep(Evaluator.from_database(), snapshot_of(alice=0.9))
-    assert alerts.evaluate_sweep(Evaluator.from_database(), snapshot_of(alice=0.9)) == []
+    assert alerts.evaluate_sweep(Evaluator.from_database(), snapshot_of(alice=0.9)) == 0
     with session_scope() as session:
         assert len(session.exec(select(Alert)).all()) == 1
 
@@ -104,7 +104,7 @@ def test_a_sweep_stores_firing_and_resolved_alerts_on_the_users_timeline(db, mak
     make_user("bob")
     alert_rules.create_rule(admin, alert_rules.RuleInput(name="alice memory", metric="memory", threshold=80, for_seconds=10, scope="user", scope_target="alice"))
     evaluator = Evaluator.from_database()
-    assert alerts.evaluate_sweep(evaluator, snapshot_of(alice=0.85, bob=0.99), now=at(0)) == []
+    assert alerts.evaluate_sweep(evaluator, snapshot_of(alice=0.85, bob=0.99), now=at(0)) == 0
     alerts.evaluate_sweep(evaluator, snapshot_of(alice=0.86, bob=0.99), now=at(10))
     [firing] = alerts.recent_alerts(firing_only=True)
     assert (firing.rule, firing.username, firing.value, firing.state) == ("alice memory", "alice", 86.0, "firing")

@@ -95,7 +95,13 @@ def _delivery_row(row: dict) -> rx.Component:
         rx.table.cell(rx.code(row["host"], size="1")),
         rx.table.cell(row["attempts"]),
         rx.table.cell(row["status_code"]),
-        rx.table.cell(rx.badge(rx.cond(row["delivered"], "delivered", "failed"), color_scheme=rx.cond(row["delivered"], "green", "red")), rx.text(row["error"], size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.badge(
+                rx.cond(row["delivered"], "delivered", rx.cond(row["pending"], "retrying", "failed")),
+                color_scheme=rx.cond(row["delivered"], "green", rx.cond(row["pending"], "orange", "red")),
+            ),
+            rx.text(row["error"], size="1", color_scheme="gray"),
+        ),
         align="center",
     )
 
