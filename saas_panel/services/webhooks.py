@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
