@@ -38,17 +38,13 @@ USER_PASSWORD = "bench user password"
 # when the harness asks for a click: Playwright's own checks take 0.1 s) and the first poll that sees
 # "running". Neither the harness nor anything in the panel adds script to the page for the app.
 CLICK_CLOCK = "() => document.addEventListener('click', () => { window.__clicked = performance.now(); }, {capture: true, once: true})"
-RUNNING_SEEN = """([sel, want]) => {
-    const el = document.querySelector(sel);
-    if (!el || el.innerText.trim() !== want) return false;
-    window.__seen = window.__seen || performance.now();
-    return true;
-}"""
 
 
 def _until_running(page) -> float:
     """Seconds from the click to "running" on the dashboard, in the page's clock."""
-    page.wait_for_function(RUNNING_SEEN, arg=["#container-status", "running"], polling=POLL_MS, timeout=60_000)
+    from tests.e2e.helpers import wait_until_text_seen
+
+    wait_until_text_seen(page, "#container-status", "running", timeout_ms=60_000, polling_ms=POLL_MS)
     return page.evaluate("() => (window.__seen - window.__clicked) / 1000")
 
 

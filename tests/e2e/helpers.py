@@ -66,3 +66,19 @@ def submit_when_ready(page, path: str, fields: dict, button: str) -> None:
     for field, value in fields.items():
         page.fill(f"#{field}", value)
     page.click(button)
+
+
+# The first poll that sees the text: `__seen` in the page's own clock (performance.now(), to time
+# against another page event) and `__seenAt` in epoch milliseconds (Date.now(), this host's clock).
+TEXT_SEEN = """([sel, want]) => {
+    const el = document.querySelector(sel);
+    if (!el || el.innerText.trim() !== want) return false;
+    if (window.__seen === undefined) { window.__seen = performance.now(); window.__seenAt = Date.now(); }
+    return true;
+}"""
+
+
+def wait_until_text_seen(page, selector: str, want: str, timeout_ms: int = 30_000, polling_ms: int = 10) -> None:
+    """Wait, polling every `polling_ms` in the page, until `selector` reads `want`; the page records
+    when it first did (see TEXT_SEEN). One timing per page: a second call reads the first's times."""
+    page.wait_for_function(TEXT_SEEN, arg=[selector, want], polling=polling_ms, timeout=timeout_ms)

@@ -16,7 +16,7 @@ from devtools.panel import running_panel
 from saas_panel.db import session_scope
 from saas_panel.models import Container, User
 from tests.e2e.conftest import ADMIN_PASSWORD, _panel_settings
-from tests.e2e.helpers import enter_app, log_in, open_when_ready, reload_when_ready, sign_up_until_running
+from tests.e2e.helpers import enter_app, log_in, open_when_ready, reload_when_ready, sign_up_until_running, wait_until_text_seen
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine, pytest.mark.swarm]
 NODE_DOWN_TIMEOUT_MS = 90_000  # the manager declares a silent node down after a few missed heartbeats
@@ -117,15 +117,6 @@ def test_an_app_runs_on_a_worker_opens_through_the_edge_and_leaves_a_drained_nod
     expect(swarm_page.locator("#activity-timeline")).to_contain_text(f"now runs on {moved_to}")
 
 
-# Date.now() in the page when #container-status first reads the wanted text (polled every 10 ms).
-SHOWN_AT = """([sel, want]) => {
-    const el = document.querySelector(sel);
-    if (!el || el.innerText.trim() !== want) return false;
-    window.__shownAt = window.__shownAt || Date.now();
-    return true;
-}"""
-
-
 def test_a_stop_outside_the_panel_reaches_the_open_dashboard(swarm_page, swarm_panel, swarm_fleet, manager):
     """Timed from the app container's death on its node (the engine's event clock, this host's)
     to the page showing it (the page's clock, also this host's): Swarm's own task shutdown aside."""
@@ -136,8 +127,8 @@ def test_a_stop_outside_the_panel_reaches_the_open_dashboard(swarm_page, swarm_p
     since = int(time.time()) - 1
     started = time.monotonic()
     service.scale(0)
-    swarm_page.wait_for_function(SHOWN_AT, arg=["#container-status", "stopped"], polling=10, timeout=30_000)
-    shown_at = swarm_page.evaluate("() => window.__shownAt") / 1000
+    wait_until_text_seen(swarm_page, "#container-status", "stopped")
+    shown_at = swarm_page.evaluate("() => window.__seenAt") / 1000
     [died] = swarm_fleet.engine(node).events(since=since, until=int(time.time()) + 1, decode=True, filters={
         "type": "container", "event": "die", "label": f"com.docker.swarm.service.id={service.id}"})
     print(f"swarm: scale 0 on the manager -> 'stopped' on the dashboard in {time.monotonic() - started:.2f} s, "
